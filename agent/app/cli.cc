@@ -1,0 +1,182 @@
+#include "app/cli.h"
+
+#include <functional>
+#include <iostream>
+
+#include "app/commands.h"
+#include "backout/core/text.h"
+#include "version.h"
+
+namespace backout::agent {
+namespace {
+
+struct OptionDoc {
+  std::string name;   // without dashes
+  std::string value;  // metavariable, empty for a flag
+  std::string help;
+  bool required = false;
+};
+
+struct CommandDoc {
+  std::string name;
+  std::string summary;
+  std::vector<OptionDoc> options;
+  std::string details;
+  std::function<int(const Args&, std::ostream&, std::ostream&)> run;
+};
+
+const std::vector<CommandDoc>& commands() {
+  static const std::vector<CommandDoc> list = {
+      {"check",
+       "validate a plan and print its summary",
+       {{"plan", "FILE", "the backout plan (YAML)", true}},
+       "Exit codes: 0 the plan is valid (warnings are printed but do not fail it), 2 it is not.\n"
+       "Every problem is printed as FILE:LINE:COL: error: message.",
+       check_command},
+  };
+  return list;
+}
+
+void print_usage(std::ostream& out) {
+  out << "backout-agent " << BACKOUT_AGENT_VERSION
+      << ": watches a release during its deployment window and tells the\n"
+         "right person whether to go on, fix forward or back out.\n\n"
+         "Usage: backout-agent COMMAND [OPTIONS]\n\nCommands:\n";
+  for (const auto& c : commands()) {
+    out << "  " << c.name << std::string(c.name.size() < 12 ? 12 - c.name.size() : 1, ' ')
+        << c.summary << "\n";
+  }
+  out << "\nOptions for every command: --help, --version.\n"
+         "Run 'backout-agent COMMAND --help' for a command's options.\n";
+}
+
+void print_command_help(const CommandDoc& c, std::ostream& out) {
+  out << "Usage: backout-agent " << c.name;
+  for (const auto& o : c.options) {
+    std::string part = "--" + o.name + (o.value.empty() ? "" : " " + o.value);
+    out << " " << (o.required ? part : "[" + part + "]");
+  }
+  out << "\n\n" << c.summary << ".\n\nOptions:\n";
+  for (const auto& o : c.options) {
+    std::string left = "--" + o.name + (o.value.empty() ? "" : " " + o.value);
+    out << "  " << left << std::string(left.size() < 22 ? 22 - left.size() : 1, ' ') << o.help
+        << "\n";
+  }
+  out << "  --help                show this help\n  --version             print the version\n";
+  if (!c.details.empty()) {
+    out << "\n" << c.details << "\n";
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> Args::value(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+int main_entry(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+  if (argv.size() < 2) {
+    print_usage(err);
+    return kExitBadInput;
+  }
+  const std::string& first = argv[1];
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_usage(out);
+    return kExitOk;
+  }
+  if (first == "--version") {
+    out << "backout-agent " << BACKOUT_AGENT_VERSION << "\n";
+    return kExitOk;
+  }
+  const CommandDoc* cmd = nullptr;
+  std::vector<std::string> names;
+  for (const auto& c : commands()) {
+    names.push_back(c.name);
+    if (c.name == first) {
+      cmd = &c;
+    }
+  }
+  if (cmd == nullptr) {
+    err << "backout-agent: unknown command '" << first << "'";
+    if (auto near = closest_match(first, names)) {
+      err << "; did you mean '" << *near << "'?";
+    }
+    err << "\nRun 'backout-agent --help' for the commands.\n";
+    return kExitBadInput;
+  }
+  Args args;
+  for (std::size_t i = 2; i < argv.size(); ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      print_command_help(*cmd, out);
+      return kExitOk;
+    }
+    if (a == "--version") {
+      out << "backout-agent " << BACKOUT_AGENT_VERSION << "\n";
+      return kExitOk;
+    }
+    if (!a.starts_with("--")) {
+      err << "backout-agent " << cmd->name << ": unexpected argument '" << a
+          << "'; options start with --\n";
+      return kExitBadInput;
+    }
+    std::string name = a.substr(2);
+    std::optional<std::string> inline_value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const OptionDoc* opt = nullptr;
+    std::vector<std::string> option_names;
+    for (const auto& o : cmd->options) {
+      option_names.push_back(o.name);
+      if (o.name == name) {
+        opt = &o;
+      }
+    }
+    if (opt == nullptr) {
+      err << "backout-agent " << cmd->name << ": unknown option '--" << name << "'";
+      if (auto near = closest_match(name, option_names)) {
+        err << "; did you mean '--" << *near << "'?";
+      }
+      err << "\n";
+      return kExitBadInput;
+    }
+    if (opt->value.empty()) {
+      if (inline_value) {
+        err << "backout-agent " << cmd->name << ": --" << name << " takes no value\n";
+        return kExitBadInput;
+      }
+      args.set_flag(name);
+      continue;
+    }
+    if (!inline_value) {
+      if (i + 1 >= argv.size()) {
+        err << "backout-agent " << cmd->name << ": --" << name << " needs a value (" << opt->value
+            << ")\n";
+        return kExitBadInput;
+      }
+      inline_value = argv[++i];
+    }
+    args.set_value(name, *inline_value);
+  }
+  for (const auto& o : cmd->options) {
+    if (o.required && !args.value(o.name)) {
+      err << "backout-agent " << cmd->name << ": missing --" << o.name << " " << o.value << " ("
+          << o.help << ")\n";
+      return kExitBadInput;
+    }
+  }
+  return cmd->run(args, out, err);
+}
+
+int main_entry(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  return main_entry(args, std::cout, std::cerr);
+}
+
+}  // namespace backout::agent

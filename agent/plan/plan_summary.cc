@@ -1,0 +1,182 @@
+#include "plan/plan_summary.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "backout/core/text.h"
+
+namespace backout::plan {
+namespace {
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) {
+    s.append(width - s.size(), ' ');
+  }
+  return s;
+}
+
+std::string person(const rules::Plan& plan, const std::string& role) {
+  const rules::Contact* c = plan.contact(role);
+  if (c == nullptr) {
+    return role;
+  }
+  std::string out = c->role_title();
+  if (!c->name.empty() && c->name != out) {
+    out += " " + c->name;
+  }
+  return out + " (" + c->chat + ")";
+}
+
+std::string source_target(const rules::Source& s) {
+  for (const char* key : {"url", "address", "path", "statsd_listen"}) {
+    if (s.options.has(key)) {
+      return s.options.string(key);
+    }
+  }
+  if (auto dsn = s.options.secret("dsn")) {
+    return "dsn from " + dsn->describe();
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string describe_level(const rules::Trigger& t, const rules::Level& level) {
+  std::string out = t.measure.text() + " " + level.condition.text;
+  if (t.measure.kind != rules::MeasureKind::kValue) {
+    out += " over " + format_duration(t.over);
+  }
+  if (t.for_duration > Duration{0}) {
+    out += ", for " + format_duration(t.for_duration);
+  }
+  if (t.min_count > 0) {
+    out += ", min " + std::to_string(t.min_count) + " observations";
+  }
+  if (t.early.enabled) {
+    out += ", early detection";
+    if (t.early.shift != 2.0) {
+      out += " (shift " + format_number(t.early.shift) + ")";
+    }
+  }
+  return out;
+}
+
+std::string summarize(const rules::Plan& plan) {
+  std::ostringstream out;
+  const rules::Window& w = plan.window;
+  const auto off = w.offset();
+  const rules::PlanHeader& h = plan.header;
+  out << "Plan " << plan.path << " is valid.\n";
+  out << "  " << h.project << ", release " << h.release;
+  std::vector<std::string> meta;
+  if (!h.revision.empty()) {
+    meta.push_back("revision " + h.revision);
+  }
+  meta.push_back(h.approved ? "approved" : "DRAFT (run needs --allow-draft)");
+  if (!h.owner.empty()) {
+    meta.push_back("owner " + h.owner);
+  }
+  out << " (" << join(meta, ", ") << ")\n\n";
+
+  std::string start_day = format_rfc3339(w.start.at, off).substr(0, 10);
+  std::string end_day = format_rfc3339(w.end.at, off).substr(0, 10);
+  out << pad("Window", 20) << start_day << " " << format_clock(w.start.at, off) << " to "
+      << (end_day == start_day ? "" : end_day + " ") << format_clock(w.end.at, off) << " ("
+      << format_offset(off) << "), " << format_duration(w.length()) << "\n";
+  out << pad("Backout takes", 20) << format_duration(w.backout_duration) << "\n";
+  const TimePoint pnr = w.point_of_no_return();
+  out << pad("Point of no return", 20) << format_clock(pnr, off) << " (" << format_rfc3339(pnr, off)
+      << "): the last moment a backout can start and finish by "
+      << format_clock(w.end.at, off) << "\n";
+  if (w.warn_before_pnr > Duration{0}) {
+    out << pad("Warning", 20) << format_clock(pnr - w.warn_before_pnr, off) << " ("
+        << format_duration(w.warn_before_pnr)
+        << " before the point of no return, if a major breach is open)\n";
+  }
+  if (w.baseline > Duration{0}) {
+    out << pad("Baseline", 20) << format_clock(w.start.at - w.baseline, off) << " to "
+        << format_clock(w.start.at, off) << " (" << format_duration(w.baseline)
+        << " before the start)\n";
+  }
+
+  out << "\nTriggers (" << plan.triggers.size() << ")\n";
+  std::size_t id_width = 0;
+  for (const auto& t : plan.triggers) {
+    id_width = std::max(id_width, t.id.size());
+  }
+  for (const auto& t : plan.triggers) {
+    out << "  " << pad(t.id, id_width + 2) << t.name << "\n";
+    for (const auto& level : t.levels) {
+      out << "  " << pad("", id_width + 2) << pad(std::string(rules::to_string(level.severity)), 15)
+          << describe_level(t, level) << "\n";
+    }
+  }
+
+  out << "\nDecision authority\n";
+  for (rules::Severity s : {rules::Severity::kCritical, rules::Severity::kMajor,
+                            rules::Severity::kDiscretionary}) {
+    const rules::Authority* a = plan.authority_for(s);
+    if (a == nullptr) {
+      continue;
+    }
+    out << "  " << pad(std::string(rules::to_string(s)), 15) << "decides: " << person(plan, a->decides)
+        << "\n";
+    if (!a->notify.empty()) {
+      std::vector<std::string> told;
+      for (const auto& r : a->notify) {
+        told.push_back(person(plan, r));
+      }
+      out << "  " << pad("", 15) << "told:    " << join(told, ", ") << "\n";
+    }
+    if (a->ack_within) {
+      out << "  " << pad("", 15) << "ack within " << format_duration(*a->ack_within);
+      if (a->escalate_to) {
+        out << ", else page " << person(plan, *a->escalate_to);
+      }
+      out << "\n";
+    }
+  }
+  out << "  " << pad("minor", 15) << "logged and posted to chat; nobody is paged\n";
+
+  out << "\nSources (" << plan.sources.size() << ")\n";
+  std::size_t src_width = 0;
+  for (const auto& s : plan.sources) {
+    src_width = std::max(src_width, s.id.size());
+  }
+  for (const auto& s : plan.sources) {
+    out << "  " << pad(s.id, src_width + 2) << pad(s.kind, 12) << source_target(s);
+    if (s.options.has("every")) {
+      out << ", every " << format_duration(s.options.duration("every"));
+    }
+    out << "\n";
+  }
+
+  out << "\nNotify\n";
+  const rules::Notify& n = plan.notify;
+  if (n.chat) {
+    out << "  chat          " << n.chat->kind << " webhook from " << n.chat->url->describe()
+        << "\n";
+  }
+  if (n.alertmanager) {
+    out << "  alertmanager  " << n.alertmanager->plain_url << "\n";
+  }
+  if (n.pagerduty) {
+    out << "  pagerduty     routing key from " << n.pagerduty->routing_key->describe() << "\n";
+  }
+  if (n.webhook) {
+    out << "  webhook       URL from " << n.webhook->url->describe() << "\n";
+  }
+  out << "  unacknowledged pages repeat every " << format_duration(n.repeat_every)
+      << "; breaches within " << format_duration(n.group_wait) << " go out together\n";
+
+  out << "\nServer " << plan.server.host << ":" << plan.server.port;
+  if (plan.server.token) {
+    out << ", POSTs need the token from " << plan.server.token->describe();
+  } else {
+    out << ", POST endpoints disabled (no token)";
+  }
+  out << "\nState  " << plan.state_dir << "\n";
+  return out.str();
+}
+
+}  // namespace backout::plan

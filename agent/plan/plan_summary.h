@@ -1,0 +1,18 @@
+// The human summary `backout-agent check` prints for a valid plan. Pure; thread-safe.
+#pragma once
+
+#include <string>
+
+#include "backout/rules/plan.h"
+
+namespace backout::plan {
+
+/// Release, window, point of no return (in the window's own offset) and its warning, each trigger
+/// with severity, measure, window and threshold, who decides each severity and who is told (with
+/// chat handles), the sources and the channels.
+std::string summarize(const rules::Plan& plan);
+
+/// One line describing a trigger level: `ratio(a, b) > 5% over 5m, for 1m, min 50 observations`.
+std::string describe_level(const rules::Trigger& t, const rules::Level& level);
+
+}  // namespace backout::plan

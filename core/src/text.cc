@@ -1,0 +1,172 @@
+#include "backout/core/text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace backout {
+
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t cap) {
+  if (a.size() > b.size() + cap || b.size() > a.size() + cap) {
+    return cap + 1;
+  }
+  // Optimal string alignment distance: Levenshtein plus transposition of neighbours.
+  std::vector<std::size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    prev[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+      }
+    }
+    std::swap(prev2, prev);
+    std::swap(prev, cur);
+  }
+  return std::min(prev[b.size()], cap + 1);
+}
+
+namespace {
+template <typename Range>
+std::optional<std::string> closest(std::string_view word, const Range& candidates) {
+  std::size_t allowed = word.size() >= 9 ? 3 : word.size() >= 5 ? 2 : 1;
+  std::optional<std::string> best;
+  std::size_t best_d = allowed + 1;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(word, c, allowed);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+}  // namespace
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         std::span<const std::string> candidates) {
+  return closest(word, candidates);
+}
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         std::span<const std::string_view> candidates) {
+  return closest(word, candidates);
+}
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         std::initializer_list<std::string_view> candidates) {
+  return closest(word, candidates);
+}
+
+std::string join(std::span<const std::string> parts, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) {
+      out += sep;
+    }
+    out += parts[i];
+  }
+  return out;
+}
+
+std::string quoted_list(std::span<const std::string> parts, std::string_view last_sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) {
+      out += i + 1 == parts.size() ? last_sep : std::string_view(", ");
+    }
+    out += "'" + parts[i] + "'";
+  }
+  return out;
+}
+
+bool is_env_name(std::string_view s) { return is_identifier(s); }
+
+bool is_identifier(std::string_view s) {
+  if (s.empty()) {
+    return false;
+  }
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!alpha(s[0])) {
+    return false;
+  }
+  return std::all_of(s.begin() + 1, s.end(),
+                     [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
+}
+
+std::string format_number(double v, int significant) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  if (std::isinf(v)) {
+    return v > 0 ? "+Inf" : "-Inf";
+  }
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "%.*g", std::max(significant, 1), v);
+  return buf;
+}
+
+std::string format_percent(double fraction) {
+  if (std::isnan(fraction)) {
+    return "NaN";
+  }
+  double pct = fraction * 100.0;
+  char buf[64];
+  double a = std::fabs(pct);
+  if (a == std::floor(a) && a < 1e9) {
+    std::snprintf(buf, sizeof buf, "%.0f%%", pct);
+  } else if (a >= 10) {
+    std::snprintf(buf, sizeof buf, "%.1f%%", pct);
+  } else if (a >= 0.1) {
+    std::snprintf(buf, sizeof buf, "%.2g%%", pct);
+    // %.2g gives "7.1" and "0.35"; keep the resolution at 0.1% or better.
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2g%%", pct);
+  }
+  return buf;
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace backout

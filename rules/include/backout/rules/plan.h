@@ -1,0 +1,142 @@
+// The typed backout plan (schema version 1): what the team agreed before the window, as the
+// agent runs it. Built once by the plan loader (agent/plan), immutable afterwards; share it
+// freely between threads.
+//
+// Point of no return (PNR) = window.end - window.backout_duration: the last moment a backout can
+// start and still finish inside the window. With the reference plan, 06:00 - 100m = 04:20.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backout/core/time.h"
+#include "backout/rules/condition.h"
+#include "backout/rules/measure.h"
+#include "backout/rules/severity.h"
+#include "backout/rules/source_options.h"
+
+namespace backout::rules {
+
+struct PlanHeader {
+  std::string project;
+  std::string release;
+  std::string owner;
+  std::string revision;
+  bool approved = false;  // status: approved | draft
+};
+
+struct Window {
+  ZonedTime start;
+  ZonedTime end;
+  Duration backout_duration{0};
+  Duration warn_before_pnr{0};  // warn_before_point_of_no_return
+  Duration baseline{0};         // baselines come from [start - baseline, start)
+
+  TimePoint point_of_no_return() const { return end.at - backout_duration; }
+  Duration length() const { return end.at - start.at; }
+  std::chrono::minutes offset() const { return start.offset; }
+};
+
+struct Contact {
+  std::string role;  // key in `contacts`, e.g. deployment_lead
+  std::string name;
+  std::string chat;  // chat handle, e.g. @jane.doe
+  std::string phone;
+  std::string availability;
+
+  /// "Deployment Lead" from "deployment_lead".
+  std::string role_title() const;
+};
+
+struct Authority {
+  Severity severity = Severity::kCritical;
+  std::string decides;              // a contact role
+  std::vector<std::string> notify;  // contact roles
+  std::optional<Duration> ack_within;
+  std::optional<std::string> escalate_to;
+};
+
+struct Source {
+  std::string id;
+  std::string kind;
+  SourceOptions options;
+};
+
+/// Early detection (DESIGN section 5): a one-sided CUSUM beside the window average.
+struct Early {
+  bool enabled = false;
+  double shift = 2.0;  // tests p0 against shift x p0
+};
+
+/// One level of a `when`: the condition that makes the trigger a breach of `severity`.
+struct Level {
+  Severity severity = Severity::kMajor;
+  Condition condition;
+};
+
+struct Trigger {
+  std::string id;
+  std::string name;
+  Measure measure;
+  Duration over{0};
+  std::vector<Level> levels;  // most severe first
+  Duration for_duration{0};   // `for`
+  Duration clear_after{0};    // condition false this long before a breach resolves
+  std::uint64_t min_count = 0;
+  Early early;
+
+  bool relative() const {
+    for (const Level& l : levels) {
+      if (l.condition.relative) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+struct Channel {
+  std::string kind;  // slack | teams | webhook | alertmanager | pagerduty
+  std::optional<SecretRef> url;          // webhook URL (a secret: it authorises posting)
+  std::string plain_url;                 // alertmanager: its API base URL (not a secret)
+  std::optional<SecretRef> routing_key;  // pagerduty
+};
+
+struct Notify {
+  std::optional<Channel> chat;
+  std::optional<Channel> alertmanager;
+  std::optional<Channel> pagerduty;
+  std::optional<Channel> webhook;
+  Duration repeat_every{0};
+  Duration group_wait{0};
+};
+
+struct Server {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9750;
+  std::optional<SecretRef> token;
+};
+
+struct Plan {
+  int version = 1;
+  std::string path;  // file it was loaded from
+  PlanHeader header;
+  Window window;
+  std::vector<Contact> contacts;                // in file order
+  std::map<Severity, Authority> authority;      // critical, major, discretionary
+  std::vector<Source> sources;                  // in file order
+  std::vector<Trigger> triggers;                // in file order
+  Notify notify;
+  Server server;
+  std::string state_dir;
+
+  const Contact* contact(const std::string& role) const;
+  const Source* source(const std::string& id) const;
+  const Trigger* trigger(const std::string& id) const;
+  const Authority* authority_for(Severity s) const;
+};
+
+}  // namespace backout::rules
