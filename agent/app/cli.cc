@@ -33,6 +33,17 @@ const std::vector<CommandDoc>& commands() {
        "Exit codes: 0 the plan is valid (warnings are printed but do not fail it), 2 it is not.\n"
        "Every problem is printed as FILE:LINE:COL: error: message.",
        check_command},
+      {"simulate",
+       "replay recorded samples through the rules offline and print the decision timeline",
+       {{"plan", "FILE", "the backout plan (YAML)", true},
+        {"replay", "CSV", "samples: a header 'time,series,value' and one row per sample", true},
+        {"tick", "DURATION", "evaluation cadence, as the live agent's (default 250ms)", false}},
+       "The CSV's time is seconds from the window start (negative before it) or RFC 3339;\n"
+       "series is source.metric{labels} (CSV-quoted when it holds a comma or a quote); counters\n"
+       "are cumulative. Probe sources have SRC.up (1 or 0), SRC.duration (seconds) and, for\n"
+       "postgres, SRC.value. Output: one JSON object per line for every change: kind trigger,\n"
+       "recommendation or notify (see README). Exit codes: 0, 2 on a bad plan or replay.",
+       simulate_command},
   };
   return list;
 }

@@ -11,4 +11,8 @@ namespace backout::agent {
 /// `check --plan FILE`: validates the plan, prints every diagnostic and, if valid, the summary.
 int check_command(const Args& args, std::ostream& out, std::ostream& err);
 
+/// `simulate --plan FILE --replay CSV [--tick DURATION]`: replays recorded samples through the
+/// rules offline and prints the decision timeline as JSON lines.
+int simulate_command(const Args& args, std::ostream& out, std::ostream& err);
+
 }  // namespace backout::agent

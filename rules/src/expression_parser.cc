@@ -384,6 +384,28 @@ std::variant<Condition, ParseError> parse_condition(std::string_view text) {
         c.advance();
       }
     }
+    if (unit.empty()) {
+      // `> 2 %` or `> 10 s`: the unit was meant, but apart from the number it would read as
+      // trailing text; say how to write it.
+      Cursor look = c;
+      look.skip_space();
+      std::size_t lpos = look.pos();
+      std::string apart;
+      if (look.consume('%')) {
+        apart = "%";
+      } else {
+        while (!look.at_end() && is_alpha(look.peek())) {
+          apart += look.peek();
+          look.advance();
+        }
+      }
+      if (!apart.empty() && apart != "baseline") {
+        return ParseError{lpos, "write the unit right after the number, without a space: \"" +
+                                    std::string(to_string(cond.op)) + " " +
+                                    std::string(text.substr(npos, dpos - npos)) + num + apart +
+                                    "\""};
+      }
+    }
     c.skip_space();
     bool then_baseline = c.starts_with("baseline");
     if (then_baseline) {

@@ -1,0 +1,89 @@
+// The evaluator: on every tick, harvests the windows, captures baselines before the window starts,
+// measures every trigger, runs early detection and steps every trigger's state machine.
+// Pure (no I/O, no clock): `now` is the tick's time. Thread-safety: routers may be written by
+// collectors while the evaluator runs; everything else belongs to the evaluator's thread.
+//
+// Baselines (DESIGN section 5): a relative trigger's baseline is its measure over
+// [start - window.baseline, start), taken at the last tick before the window starts (for value(),
+// the last value seen before the start), and frozen at the first tick at or after the start. A
+// relative trigger without a baseline is inconclusive.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backout/core/time.h"
+#include "backout/rules/bernoulli_cusum.h"
+#include "backout/rules/plan.h"
+#include "backout/rules/series_store.h"
+#include "backout/rules/trigger_machine.h"
+
+namespace backout::rules {
+
+/// What the evaluator knows about one trigger after a tick.
+struct TriggerStatus {
+  std::string id;
+  TriggerState state = TriggerState::kOk;
+  std::optional<Severity> severity;
+  std::optional<double> value;      // the window measure
+  std::optional<double> threshold;  // of the level in effect (or the least severe level)
+  std::string condition;            // that level's condition as written, e.g. "> 5%"
+  std::vector<std::optional<double>> thresholds;  // per level, in Trigger::levels order
+  std::uint64_t count = 0;          // observations in the window
+  TimePoint since{};
+  DetectionPath path = DetectionPath::kAverage;
+  std::string reason;    // why inconclusive
+  std::string evidence;  // for people: "7.1% over 5m (> 5%)" or the early-detection sentence
+  std::optional<double> baseline;
+};
+
+struct TriggerChange {
+  std::size_t trigger = 0;  // index into Plan::triggers
+  TriggerState from = TriggerState::kOk;
+  std::optional<Severity> from_severity;
+  TriggerStatus to;
+};
+
+class Evaluator {
+ public:
+  /// `plan` must outlive the evaluator.
+  explicit Evaluator(const Plan& plan);
+  ~Evaluator();
+  Evaluator(const Evaluator&) = delete;
+  Evaluator& operator=(const Evaluator&) = delete;
+
+  /// The router collectors of `source` write to (nullptr for an unknown source).
+  SourceRouter* router(const std::string& source);
+  SeriesStore& store() { return store_; }
+
+  /// Harvests, measures and steps every trigger at `now`; returns the triggers whose state or
+  /// severity changed, in plan order.
+  std::vector<TriggerChange> tick(TimePoint now);
+
+  const std::vector<TriggerStatus>& statuses() const { return statuses_; }
+  const Plan& plan() const { return *plan_; }
+
+  /// Baselines: frozen at the window start; restored from the state store after a restart.
+  std::optional<double> baseline(std::size_t trigger) const;
+  void restore_baseline(std::size_t trigger, double value);
+  bool baselines_frozen() const { return baselines_frozen_; }
+
+ private:
+  struct Runtime;
+  void capture_baselines(TimePoint now);
+  void evaluate(std::size_t i, TimePoint now);
+
+  const Plan* plan_;
+  SeriesStore store_;
+  std::vector<std::unique_ptr<Runtime>> runtimes_;
+  std::vector<TriggerStatus> statuses_;
+  bool baselines_frozen_ = false;
+};
+
+/// Observations per window covered by the plan: used to set early-detection alarm levels.
+double expected_observations(double rate_per_second, Duration window_length);
+
+}  // namespace backout::rules

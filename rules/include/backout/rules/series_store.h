@@ -1,0 +1,143 @@
+// The windows a plan needs and the routers that feed them.
+//
+// SeriesStore holds one window per distinct (selector, role, over): counters and probe outcomes in
+// a WindowedCounter, observations (latencies) in a WindowedHistogram, gauges in a GaugeSlot.
+// Collectors write through a SourceRouter (one per source); the evaluator harvests every slot on
+// each tick. Thread-safety: a SourceRouter is used by one writer at a time (the source's
+// collector); slots' recorders are lock-free and safe against the evaluator's concurrent harvest;
+// harvest() and the readings belong to the evaluator thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backout/core/log_linear_histogram.h"
+#include "backout/core/windowed_series.h"
+#include "backout/rules/measure.h"
+#include "backout/rules/sample.h"
+#include "backout/rules/series_matcher.h"
+
+namespace backout::rules {
+
+/// Increases of a counter (role kCounter) or outcomes of a probe (role kProbeUp: sum = failures,
+/// count = probes) over a window.
+struct CounterSlot {
+  CounterSlot(const SeriesSelector& sel, SeriesRole r, Duration over)
+      : matcher(sel), role(r), window(over) {}
+  SeriesMatcher matcher;
+  SeriesRole role;
+  WindowedCounter window;
+  CounterRecorder::Totals delta;  // of the last harvest (a batch, for early detection)
+  std::optional<TimePoint> first_data;
+};
+
+/// Observations (latencies in seconds) over a window.
+struct HistogramSlot {
+  HistogramSlot(const SeriesSelector& sel, Duration over) : matcher(sel), window(over) {}
+  SeriesMatcher matcher;
+  WindowedHistogram window;
+  const Histogram* delta = nullptr;  // of the last harvest
+  std::optional<TimePoint> first_data;
+};
+
+/// The latest value of a gauge (the sum over matching series), with the time it was harvested.
+struct GaugeSlot {
+  GaugeSlot(const SeriesSelector& sel, Duration o) : matcher(sel), over(o) {}
+  SeriesMatcher matcher;
+  Duration over;
+  // Written by the source's router, read by the evaluator's harvest.
+  std::atomic<double> published{0};
+  std::atomic<std::uint64_t> seq{0};
+  // Evaluator side.
+  std::uint64_t seen_seq = 0;
+  std::optional<double> value;
+  std::optional<TimePoint> updated_at;
+};
+
+/// Reachability of a source as its collector last saw it. Lock-free.
+struct SourceHealth {
+  enum State : int { kUnknown = 0, kUp = 1, kDown = 2 };
+  std::atomic<int> state{kUnknown};
+  bool down() const { return state.load(std::memory_order_relaxed) == kDown; }
+};
+
+class SeriesStore;
+
+/// Feeds one source's samples into the store's windows. Not thread-safe: one writer at a time.
+///
+/// Counters: the first observation of a series in the source's first batch is its starting point
+/// (no increase); a series that first appears in a later batch counts from zero, because client
+/// libraries create labelled series at their first increment; a drop is a reset (the new value is
+/// the increase since the reset), as in Prometheus.
+class SourceRouter {
+ public:
+  void record(const std::string& metric, const Labels& labels, double value);
+  /// Ends a scrape or probe: later series count from zero; gauge sums are published.
+  void end_batch();
+  /// Reachability: a failed scrape or probe marks the source down.
+  void set_up(bool up);
+  const std::string& source() const { return source_; }
+  /// Series dropped because a selector matched more than kMaxSeriesPerSelector of them.
+  std::uint64_t dropped_series() const { return dropped_; }
+
+  static constexpr std::size_t kMaxSeriesPerSelector = 10000;
+
+ private:
+  friend class SeriesStore;
+  struct Subscription {
+    CounterSlot* counter = nullptr;
+    HistogramSlot* histogram = nullptr;
+    GaugeSlot* gauge = nullptr;
+    const SeriesMatcher* matcher = nullptr;
+    std::unordered_map<std::string, double> last;  // per series (labels key)
+    std::unordered_map<std::string, bool> match_cache;
+    bool gauge_dirty = false;
+  };
+  bool matches(Subscription& s, const std::string& metric, const Labels& labels,
+               const std::string& key);
+
+  std::string source_;
+  SourceHealth* health_ = nullptr;
+  std::unordered_map<std::string, std::vector<Subscription*>> by_metric_;
+  std::vector<std::unique_ptr<Subscription>> subs_;
+  bool first_batch_done_ = false;
+  std::uint64_t dropped_ = 0;
+};
+
+class SeriesStore {
+ public:
+  /// Sources that exist (routers for unknown sources are not created).
+  explicit SeriesStore(const std::vector<std::string>& sources);
+
+  /// The slot for (selector, role, over), created on first request. Call before writers start.
+  CounterSlot* counter(const SeriesSelector& sel, SeriesRole role, Duration over);
+  HistogramSlot* histogram(const SeriesSelector& sel, Duration over);
+  GaugeSlot* gauge(const SeriesSelector& sel, Duration over);
+
+  SourceRouter* router(const std::string& source);
+  const SourceHealth* health(const std::string& source) const;
+
+  /// Evaluator: moves what was recorded since the last harvest into the windows at `now`.
+  void harvest(TimePoint now);
+
+  std::size_t slot_count() const {
+    return counters_.size() + histograms_.size() + gauges_.size();
+  }
+
+ private:
+  SourceRouter::Subscription* subscribe(const SeriesSelector& sel);
+
+  std::map<std::string, std::unique_ptr<CounterSlot>> counters_;
+  std::map<std::string, std::unique_ptr<HistogramSlot>> histograms_;
+  std::map<std::string, std::unique_ptr<GaugeSlot>> gauges_;
+  std::map<std::string, std::unique_ptr<SourceRouter>> routers_;
+  std::map<std::string, std::unique_ptr<SourceHealth>> health_;
+};
+
+}  // namespace backout::rules

@@ -1,0 +1,71 @@
+// The watch: evaluator + decision engine + paging policy + human acts, stepped tick by tick.
+// The same object runs inside the live agent and inside `simulate`, so a rehearsal replays
+// exactly what the agent would do. Pure (no I/O, no clock); not thread-safe: the live agent calls
+// it from one strand (routers excepted, see SeriesStore).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backout/core/result.h"
+#include "backout/rules/decision_engine.h"
+#include "backout/rules/evaluator.h"
+#include "backout/rules/paging_policy.h"
+#include "backout/rules/plan.h"
+
+namespace backout::rules {
+
+struct TickResult {
+  TimePoint at{};
+  std::vector<TriggerChange> changes;
+  DecisionOutput decision;
+  bool recommendation_changed = false;
+  bool phase_changed = false;
+  std::vector<Page> pages;
+};
+
+class Watch {
+ public:
+  /// `plan` must outlive the watch.
+  explicit Watch(const Plan& plan);
+
+  SourceRouter* router(const std::string& source) { return evaluator_.router(source); }
+  Evaluator& evaluator() { return evaluator_; }
+  const Evaluator& evaluator() const { return evaluator_; }
+  const Plan& plan() const { return *plan_; }
+
+  TickResult tick(TimePoint now);
+
+  const DecisionOutput& decision() const { return decision_; }
+  const HumanActs& acts() const { return acts_; }
+  const PagingPolicy& paging() const { return paging_; }
+  PagingPolicy& paging() { return paging_; }
+
+  // Human acts. Each validates its input against the plan and the current state and returns an
+  // error an operator can act on; the change shows from the next tick on.
+  /// Acknowledges the open breach of `trigger` (all open breaches when empty).
+  Result<std::vector<std::string>> acknowledge(const std::string& trigger, const std::string& by,
+                                               TimePoint now);
+  Status declare_fix_forward(const std::string& trigger, TimePoint eta, const std::string& by,
+                             TimePoint now);
+  Status decide(HumanDecision::Kind kind, const std::string& by, const std::string& note,
+                TimePoint now);
+  Result<std::string> raise(Severity severity, const std::string& reason, const std::string& by,
+                            TimePoint now);
+  Status clear_raise(const std::string& id, const std::string& by, TimePoint now);
+
+  /// Restores human acts after a restart.
+  void restore_acts(HumanActs acts) { acts_ = std::move(acts); }
+
+ private:
+  const Plan* plan_;
+  Evaluator evaluator_;
+  PagingPolicy paging_;
+  HumanActs acts_;
+  std::vector<BreachChange> manual_changes_;  // raises and clears since the last tick
+  DecisionOutput decision_;
+  bool ticked_ = false;
+};
+
+}  // namespace backout::rules

@@ -1,0 +1,80 @@
+#include "backout/rules/series_matcher.h"
+
+#include <algorithm>
+
+namespace backout::rules {
+
+std::string labels_key(const Labels& labels) {
+  std::vector<const Label*> sorted;
+  sorted.reserve(labels.size());
+  for (const Label& l : labels) {
+    sorted.push_back(&l);
+  }
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Label* a, const Label* b) { return a->name < b->name; });
+  std::string out;
+  for (const Label* l : sorted) {
+    if (!out.empty()) {
+      out += ',';
+    }
+    out += l->name;
+    out += "=\"";
+    for (char c : l->value) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+      }
+      out += c;
+    }
+    out += '"';
+  }
+  return out;
+}
+
+SeriesMatcher::SeriesMatcher(const SeriesSelector& selector)
+    : source_(selector.source), metric_(selector.metric) {
+  for (const LabelMatcher& m : selector.matchers) {
+    Compiled c{m.name, m.op, m.value, {}};
+    if (m.op == MatchOp::kRegex || m.op == MatchOp::kNotRegex) {
+      c.re = std::regex(m.value, std::regex::ECMAScript | std::regex::optimize);
+    }
+    matchers_.push_back(std::move(c));
+  }
+}
+
+bool SeriesMatcher::matches(const std::string& metric, const Labels& labels) const {
+  if (metric != metric_) {
+    return false;
+  }
+  for (const Compiled& m : matchers_) {
+    const std::string* value = nullptr;
+    static const std::string kEmpty;
+    for (const Label& l : labels) {
+      if (l.name == m.name) {
+        value = &l.value;
+        break;
+      }
+    }
+    const std::string& v = value != nullptr ? *value : kEmpty;
+    bool ok = false;
+    switch (m.op) {
+      case MatchOp::kEqual:
+        ok = v == m.value;
+        break;
+      case MatchOp::kNotEqual:
+        ok = v != m.value;
+        break;
+      case MatchOp::kRegex:
+        ok = std::regex_match(v, m.re);
+        break;
+      case MatchOp::kNotRegex:
+        ok = !std::regex_match(v, m.re);
+        break;
+    }
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace backout::rules

@@ -1,0 +1,198 @@
+#include "backout/rules/series_store.h"
+
+#include <cmath>
+
+namespace backout::rules {
+namespace {
+
+std::string slot_key(const SeriesSelector& sel, const char* role, Duration over) {
+  return sel.text() + "|" + role + "|" + std::to_string(over.count());
+}
+
+}  // namespace
+
+bool SourceRouter::matches(Subscription& s, const std::string& metric, const Labels& labels,
+                           const std::string& key) {
+  auto it = s.match_cache.find(key);
+  if (it != s.match_cache.end()) {
+    return it->second;
+  }
+  bool m = s.matcher->matches(metric, labels);
+  if (s.match_cache.size() < kMaxSeriesPerSelector * 4) {
+    s.match_cache.emplace(key, m);
+  }
+  return m;
+}
+
+void SourceRouter::record(const std::string& metric, const Labels& labels, double value) {
+  if (metric == "up" && health_ != nullptr && labels.empty()) {
+    set_up(value != 0);
+  }
+  auto it = by_metric_.find(metric);
+  if (it == by_metric_.end() || std::isnan(value)) {
+    return;
+  }
+  std::string key;
+  bool have_key = false;
+  for (Subscription* s : it->second) {
+    if (!have_key) {
+      key = labels_key(labels);
+      have_key = true;
+    }
+    if (!matches(*s, metric, labels, key)) {
+      continue;
+    }
+    if (s->counter != nullptr && s->counter->role == SeriesRole::kProbeUp) {
+      s->counter->window.recorder().add(value == 0 ? 1.0 : 0.0);
+    } else if (s->counter != nullptr) {
+      if (value < 0 || std::isinf(value)) {
+        continue;
+      }
+      auto last = s->last.find(key);
+      if (last == s->last.end()) {
+        if (s->last.size() >= kMaxSeriesPerSelector) {
+          ++dropped_;
+          continue;
+        }
+        s->last.emplace(key, value);
+        if (first_batch_done_ && value > 0) {
+          s->counter->window.recorder().add(value);
+        }
+        continue;
+      }
+      double delta = value >= last->second ? value - last->second : value;
+      last->second = value;
+      s->counter->window.recorder().add(delta);
+    } else if (s->histogram != nullptr) {
+      s->histogram->window.recorder().observe(value);
+    } else if (s->gauge != nullptr) {
+      if (s->last.size() >= kMaxSeriesPerSelector && s->last.count(key) == 0) {
+        ++dropped_;
+        continue;
+      }
+      s->last[key] = value;
+      s->gauge_dirty = true;
+    }
+  }
+}
+
+void SourceRouter::end_batch() {
+  first_batch_done_ = true;
+  for (auto& s : subs_) {
+    if (s->gauge != nullptr && s->gauge_dirty) {
+      double sum = 0;
+      for (const auto& [k, v] : s->last) {
+        sum += v;
+      }
+      s->gauge->published.store(sum, std::memory_order_relaxed);
+      s->gauge->seq.fetch_add(1, std::memory_order_release);
+      s->gauge_dirty = false;
+    }
+  }
+}
+
+void SourceRouter::set_up(bool up) {
+  if (health_ != nullptr) {
+    health_->state.store(up ? SourceHealth::kUp : SourceHealth::kDown, std::memory_order_relaxed);
+  }
+}
+
+SeriesStore::SeriesStore(const std::vector<std::string>& sources) {
+  for (const std::string& s : sources) {
+    auto router = std::make_unique<SourceRouter>();
+    router->source_ = s;
+    auto health = std::make_unique<SourceHealth>();
+    router->health_ = health.get();
+    routers_.emplace(s, std::move(router));
+    health_.emplace(s, std::move(health));
+  }
+}
+
+SourceRouter::Subscription* SeriesStore::subscribe(const SeriesSelector& sel) {
+  auto it = routers_.find(sel.source);
+  if (it == routers_.end()) {
+    return nullptr;
+  }
+  SourceRouter& r = *it->second;
+  r.subs_.push_back(std::make_unique<SourceRouter::Subscription>());
+  SourceRouter::Subscription* s = r.subs_.back().get();
+  r.by_metric_[sel.metric].push_back(s);
+  return s;
+}
+
+CounterSlot* SeriesStore::counter(const SeriesSelector& sel, SeriesRole role, Duration over) {
+  std::string key = slot_key(sel, role == SeriesRole::kProbeUp ? "probe" : "counter", over);
+  auto it = counters_.find(key);
+  if (it != counters_.end()) {
+    return it->second.get();
+  }
+  auto slot = std::make_unique<CounterSlot>(sel, role, over);
+  if (auto* s = subscribe(sel)) {
+    s->counter = slot.get();
+    s->matcher = &slot->matcher;
+  }
+  return counters_.emplace(key, std::move(slot)).first->second.get();
+}
+
+HistogramSlot* SeriesStore::histogram(const SeriesSelector& sel, Duration over) {
+  std::string key = slot_key(sel, "obs", over);
+  auto it = histograms_.find(key);
+  if (it != histograms_.end()) {
+    return it->second.get();
+  }
+  auto slot = std::make_unique<HistogramSlot>(sel, over);
+  if (auto* s = subscribe(sel)) {
+    s->histogram = slot.get();
+    s->matcher = &slot->matcher;
+  }
+  return histograms_.emplace(key, std::move(slot)).first->second.get();
+}
+
+GaugeSlot* SeriesStore::gauge(const SeriesSelector& sel, Duration over) {
+  std::string key = slot_key(sel, "gauge", over);
+  auto it = gauges_.find(key);
+  if (it != gauges_.end()) {
+    return it->second.get();
+  }
+  auto slot = std::make_unique<GaugeSlot>(sel, over);
+  if (auto* s = subscribe(sel)) {
+    s->gauge = slot.get();
+    s->matcher = &slot->matcher;
+  }
+  return gauges_.emplace(key, std::move(slot)).first->second.get();
+}
+
+SourceRouter* SeriesStore::router(const std::string& source) {
+  auto it = routers_.find(source);
+  return it == routers_.end() ? nullptr : it->second.get();
+}
+
+const SourceHealth* SeriesStore::health(const std::string& source) const {
+  auto it = health_.find(source);
+  return it == health_.end() ? nullptr : it->second.get();
+}
+
+void SeriesStore::harvest(TimePoint now) {
+  for (auto& [key, slot] : counters_) {
+    slot->delta = slot->window.harvest(now);
+    if (slot->delta.count > 0 && !slot->first_data) {
+      slot->first_data = now;
+    }
+  }
+  for (auto& [key, slot] : histograms_) {
+    slot->delta = &slot->window.harvest(now);
+    if (slot->delta->count() > 0 && !slot->first_data) {
+      slot->first_data = now;
+    }
+  }
+  for (auto& [key, slot] : gauges_) {
+    std::uint64_t seq = slot->seq.load(std::memory_order_acquire);
+    if (seq != slot->seen_seq) {
+      slot->seen_seq = seq;
+      slot->value = slot->published.load(std::memory_order_relaxed);
+      slot->updated_at = now;
+    }
+  }
+}
+
+}  // namespace backout::rules

@@ -1,0 +1,115 @@
+#include "backout/rules/watch.h"
+
+#include "backout/core/text.h"
+
+namespace backout::rules {
+
+Watch::Watch(const Plan& plan) : plan_(&plan), evaluator_(plan), paging_(plan) {}
+
+TickResult Watch::tick(TimePoint now) {
+  TickResult r;
+  r.at = now;
+  r.changes = evaluator_.tick(now);
+  // Manual raises are breaches of their own: they open and close episodes like triggers.
+  r.decision = rules::decide(*plan_, evaluator_.statuses(), acts_, now);
+  r.recommendation_changed = !ticked_ || r.decision.recommendation != decision_.recommendation;
+  r.phase_changed = !ticked_ || r.decision.phase != decision_.phase;
+  std::vector<BreachChange> breaches = breach_changes(*plan_, r.changes);
+  breaches.insert(breaches.end(), manual_changes_.begin(), manual_changes_.end());
+  manual_changes_.clear();
+  r.pages = paging_.tick(now, breaches, r.decision);
+  decision_ = r.decision;
+  ticked_ = true;
+  return r;
+}
+
+Result<std::vector<std::string>> Watch::acknowledge(const std::string& trigger,
+                                                    const std::string& by, TimePoint now) {
+  if (by.empty()) {
+    return Error{"say who acknowledges ('by')"};
+  }
+  if (!trigger.empty() && plan_->trigger(trigger) == nullptr) {
+    return Error{"unknown trigger '" + trigger + "'"};
+  }
+  auto acked = paging_.acknowledge(trigger, by, now);
+  if (acked.empty()) {
+    return Error{trigger.empty() ? "no open breach to acknowledge"
+                                 : "trigger '" + trigger + "' has no open breach to acknowledge"};
+  }
+  return acked;
+}
+
+Status Watch::declare_fix_forward(const std::string& trigger, TimePoint eta,
+                                  const std::string& by, TimePoint now) {
+  const Trigger* t = plan_->trigger(trigger);
+  if (t == nullptr) {
+    std::vector<std::string> ids;
+    for (const auto& x : plan_->triggers) {
+      ids.push_back(x.id);
+    }
+    std::string msg = "unknown trigger '" + trigger + "'";
+    if (auto near = closest_match(trigger, ids)) {
+      msg += "; did you mean '" + *near + "'?";
+    }
+    return Error{msg};
+  }
+  if (by.empty()) {
+    return Error{"say who declares the fix-forward ('by')"};
+  }
+  if (eta <= now) {
+    return Error{"the ETA " + format_rfc3339(eta, plan_->window.offset()) + " has already passed"};
+  }
+  acts_.fix_forwards.push_back({trigger, eta, by, now});
+  return {};
+}
+
+Status Watch::decide(HumanDecision::Kind kind, const std::string& by, const std::string& note,
+                     TimePoint now) {
+  if (by.empty()) {
+    return Error{"say who decides ('by')"};
+  }
+  HumanDecision d{kind, by, note, now, {}};
+  if (kind == HumanDecision::Kind::kGo) {
+    const auto& st = evaluator_.statuses();
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (st[i].state == TriggerState::kBreached && st[i].severity) {
+        d.accepted.push_back(plan_->triggers[i].id + ":" +
+                             std::string(to_string(*st[i].severity)));
+      }
+    }
+  }
+  acts_.decisions.push_back(std::move(d));
+  return {};
+}
+
+Result<std::string> Watch::raise(Severity severity, const std::string& reason,
+                                 const std::string& by, TimePoint now) {
+  if (reason.empty()) {
+    return Error{"give a reason, e.g. \"security breach: credentials leaked\""};
+  }
+  if (by.empty()) {
+    return Error{"say who raises it ('by')"};
+  }
+  std::string id = "manual_" + std::to_string(acts_.raises.size() + 1);
+  acts_.raises.push_back({id, severity, reason, by, now, false});
+  manual_changes_.push_back({id, std::nullopt, severity});
+  return id;
+}
+
+Status Watch::clear_raise(const std::string& id, const std::string& by, TimePoint now) {
+  (void)now;
+  for (ManualRaise& r : acts_.raises) {
+    if (r.id == id) {
+      if (r.cleared) {
+        return Error{"'" + id + "' is already cleared"};
+      }
+      r.cleared = true;
+      (void)by;
+      manual_changes_.push_back({id, r.severity, std::nullopt});
+      return {};
+    }
+  }
+  return Error{"unknown raise '" + id + "'"};
+}
+
+}  // namespace backout::rules
