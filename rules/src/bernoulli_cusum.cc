@@ -44,8 +44,16 @@ double BernoulliCusum::update(std::uint64_t k, std::uint64_t n, TimePoint now) {
   return s_;
 }
 
-double BernoulliCusum::alarm_level(double expected_observations, double alpha) {
-  return std::log(std::max(expected_observations, 1.0) / alpha);
+double BernoulliCusum::kl_h0() const { return -(p0_ * a_ + (1 - p0_) * b_); }
+
+double BernoulliCusum::alarm_level_for(double expected_observations, double alpha) const {
+  // Solve e^h - h - 1 = X by fixed point h = ln(X + h + 1); a few steps converge.
+  const double x = std::max(expected_observations, 1.0) * kl_h0() / alpha;
+  double h = std::log(x + 1);
+  for (int i = 0; i < 4; ++i) {
+    h = std::log(x + h + 1);
+  }
+  return std::max(h, 1.0);
 }
 
 }  // namespace backout::rules

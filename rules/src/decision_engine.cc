@@ -68,8 +68,18 @@ Phase phase_at(const Window& w, TimePoint now) {
   return Phase::kPostWindow;
 }
 
-bool fix_forward_honoured(const Plan& plan, const FixForward& ff, TimePoint now) {
-  return ff.eta <= plan.window.point_of_no_return() && now < ff.eta;
+bool fix_forward_honoured(const Window& window, const FixForward& ff, TimePoint now) {
+  return ff.eta <= window.point_of_no_return() && now < ff.eta;
+}
+
+Window effective_window(const Plan& plan, const HumanActs& acts, TimePoint now) {
+  Window w = plan.window;
+  for (const HumanDecision& d : acts.decisions) {
+    if (d.kind == HumanDecision::Kind::kExtend && d.until && d.at <= now) {
+      w.end.at = *d.until;
+    }
+  }
+  return w;
 }
 
 namespace {
@@ -82,16 +92,16 @@ struct Breach {
   bool manual = false;
 };
 
-std::string pnr_text(const Plan& plan, TimePoint now) {
-  const TimePoint pnr = plan.window.point_of_no_return();
-  const auto off = plan.window.offset();
-  std::string out = "backout takes " + format_duration(plan.window.backout_duration) +
+std::string pnr_text(const Window& window, TimePoint now) {
+  const TimePoint pnr = window.point_of_no_return();
+  const auto off = window.offset();
+  std::string out = "backout takes " + format_duration(window.backout_duration) +
                     ", point of no return " + format_clock(pnr, off);
   if (now < pnr) {
     out += " (in " + format_span(pnr - now) + ")";
   } else {
     out += " (passed " + format_span(now - pnr) + " ago: a backout now ends after " +
-           format_clock(plan.window.end.at, off) + ")";
+           format_clock(window.end.at, off) + ")";
   }
   return out;
 }
@@ -111,9 +121,12 @@ const FixForward* latest_fix_forward(const HumanActs& acts, const std::string& t
 DecisionOutput decide(const Plan& plan, const std::vector<TriggerStatus>& statuses,
                       const HumanActs& acts, TimePoint now) {
   DecisionOutput out;
-  out.phase = phase_at(plan.window, now);
-  out.to_point_of_no_return = plan.window.point_of_no_return() - now;
-  const auto off = plan.window.offset();
+  const Window window = effective_window(plan, acts, now);
+  out.phase = phase_at(window, now);
+  out.window_end = window.end.at;
+  out.point_of_no_return = window.point_of_no_return();
+  out.to_point_of_no_return = out.point_of_no_return - now;
+  const auto off = window.offset();
 
   // A human backout decision stands for the rest of the window.
   for (const HumanDecision& d : acts.decisions) {
@@ -181,7 +194,7 @@ DecisionOutput decide(const Plan& plan, const std::vector<TriggerStatus>& status
       out.triggers.push_back(b->id);
       parts.push_back(describe(*b));
     }
-    out.reason = "critical: " + join(parts, "; ") + "; immediate backout; " + pnr_text(plan, now);
+    out.reason = "critical: " + join(parts, "; ") + "; immediate backout; " + pnr_text(window, now);
     if (const Authority* a = plan.authority_for(Severity::kCritical)) {
       out.decides = a->decides;
     }
@@ -201,7 +214,7 @@ DecisionOutput decide(const Plan& plan, const std::vector<TriggerStatus>& status
       if (ff == nullptr) {
         part += "; no fix-forward declared";
         all_fixing = false;
-      } else if (ff->eta > plan.window.point_of_no_return()) {
+      } else if (ff->eta > window.point_of_no_return()) {
         part += "; the fix-forward ETA " + format_clock(ff->eta, off) + " (" + ff->by +
                 ") is after the point of no return";
         all_fixing = false;
@@ -216,7 +229,7 @@ DecisionOutput decide(const Plan& plan, const std::vector<TriggerStatus>& status
       parts.push_back(part);
     }
     out.recommendation = all_fixing ? Recommendation::kFixForward : Recommendation::kBackout;
-    out.reason = "major: " + join(parts, "; ") + "; " + pnr_text(plan, now);
+    out.reason = "major: " + join(parts, "; ") + "; " + pnr_text(window, now);
     return out;
   }
   std::vector<std::string> parts;

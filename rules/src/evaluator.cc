@@ -342,8 +342,8 @@ void Evaluator::evaluate(std::size_t i, TimePoint now) {
       rt.cusum_threshold[l] = *threshold;
       rt.latched[l] = false;
     }
-    cusum->set_alarm_level(BernoulliCusum::alarm_level(
-        expected_observations(rate, plan_->window.length())));
+    cusum->set_alarm_level(
+        cusum->alarm_level_for(expected_observations(rate, plan_->window.length())));
     std::uint64_t k = 0;
     std::uint64_t n = 0;
     if (m.kind == MeasureKind::kRatio) {

@@ -256,6 +256,10 @@ std::variant<Measure, ParseError> parse_measure(std::string_view text) {
     m.kind = MeasureKind::kAvailability;
   } else if (name == "value") {
     m.kind = MeasureKind::kValue;
+  } else if (name == "median") {
+    return ParseError{fpos,
+                      "unknown function 'median'; the median is the 50th percentile: write "
+                      "p50(...)"};
   } else {
     std::string msg = "unknown function '" + name + "'";
     if (auto near = closest_match(name, {"ratio", "rate", "increase", "mean", "max", "failures",

@@ -109,7 +109,7 @@ std::vector<Page> PagingPolicy::tick(TimePoint now, const std::vector<BreachChan
                                      const DecisionOutput& decision) {
   std::vector<Page> pages;
   const Phase phase = decision.phase;
-  const TimePoint pnr = plan_->window.point_of_no_return();
+  const TimePoint pnr = decision.point_of_no_return;
   const bool in_warning = phase == Phase::kInWindow && now >= pnr - plan_->window.warn_before_pnr &&
                           now < pnr;
   auto decider = [&](Severity s) -> std::string {

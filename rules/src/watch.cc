@@ -64,11 +64,23 @@ Status Watch::declare_fix_forward(const std::string& trigger, TimePoint eta,
 }
 
 Status Watch::decide(HumanDecision::Kind kind, const std::string& by, const std::string& note,
-                     TimePoint now) {
+                     TimePoint now, std::optional<TimePoint> until) {
   if (by.empty()) {
     return Error{"say who decides ('by')"};
   }
-  HumanDecision d{kind, by, note, now, {}};
+  const Window current = effective_window(*plan_, acts_, now);
+  if (kind == HumanDecision::Kind::kExtend) {
+    if (!until) {
+      return Error{"an extension needs 'until': the new end of the window (RFC 3339)"};
+    }
+    if (*until <= current.end.at) {
+      return Error{"'until' " + format_rfc3339(*until, current.offset()) +
+                   " does not extend the window, which ends at " +
+                   format_rfc3339(current.end.at, current.offset())};
+    }
+  }
+  HumanDecision d{kind, by, note, now, {}, kind == HumanDecision::Kind::kExtend ? until
+                                                                                : std::nullopt};
   if (kind == HumanDecision::Kind::kGo) {
     const auto& st = evaluator_.statuses();
     for (std::size_t i = 0; i < st.size(); ++i) {

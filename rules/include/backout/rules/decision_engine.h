@@ -9,7 +9,8 @@
 //   4. else                                      -> go
 // A manual raise (POST /api/v1/raise) counts as a breach of its severity. A human decision
 // `backout` makes the recommendation backout from then on; `go` accepts the breaches open at that
-// moment (they count as watch until they resolve; a new breach or a higher severity counts again).
+// moment (they count as watch until they resolve; a new breach or a higher severity counts again);
+// `extend` moves the window's end (and so the point of no return) to its `until`.
 //
 // Worked example (reference plan, PNR 04:20): at 03:10 login_failure_rate is breached (major).
 //   no declaration            -> backout: "major: Login failure rate 7.1% (> 5%); no fix-forward
@@ -64,6 +65,9 @@ struct HumanDecision {
   TimePoint at;
   /// For kGo: the breaches open at that moment, as "trigger_id:severity", which it accepts.
   std::vector<std::string> accepted;
+  /// For kExtend: the new end of the window (the change board allowed more time); the point of
+  /// no return moves with it.
+  std::optional<TimePoint> until;
 };
 std::string_view to_string(HumanDecision::Kind k);
 
@@ -81,14 +85,19 @@ struct DecisionOutput {
   std::optional<Severity> severity;      // the severity that drives it
   std::vector<std::string> triggers;     // ids of the breaches that drive it
   std::string decides;                   // role that decides (empty for go/watch on minor)
+  TimePoint window_end{};                // the plan's, or as extended by a decision
+  TimePoint point_of_no_return{};        // window_end - backout_duration
   Duration to_point_of_no_return{0};     // negative once past it
 };
+
+/// The window in effect: the plan's, with its end moved by the latest `extend` decision.
+Window effective_window(const Plan& plan, const HumanActs& acts, TimePoint now);
 
 /// Applies the plan's decision rules at `now`.
 DecisionOutput decide(const Plan& plan, const std::vector<TriggerStatus>& statuses,
                       const HumanActs& acts, TimePoint now);
 
 /// Whether a fix-forward declaration is honoured at `now`: ETA before the PNR and not passed.
-bool fix_forward_honoured(const Plan& plan, const FixForward& ff, TimePoint now);
+bool fix_forward_honoured(const Window& window, const FixForward& ff, TimePoint now);
 
 }  // namespace backout::rules

@@ -49,8 +49,9 @@ class Watch {
                                                TimePoint now);
   Status declare_fix_forward(const std::string& trigger, TimePoint eta, const std::string& by,
                              TimePoint now);
+  /// `until` is the new window end for kExtend (required there, ignored otherwise).
   Status decide(HumanDecision::Kind kind, const std::string& by, const std::string& note,
-                TimePoint now);
+                TimePoint now, std::optional<TimePoint> until = std::nullopt);
   Result<std::string> raise(Severity severity, const std::string& reason, const std::string& by,
                             TimePoint now);
   Status clear_raise(const std::string& id, const std::string& by, TimePoint now);
