@@ -27,6 +27,18 @@ struct CommandDoc {
 
 const std::vector<CommandDoc>& commands() {
   static const std::vector<CommandDoc> list = {
+      {"run",
+       "watch the release during its deployment window and page the deciders",
+       {{"plan", "FILE", "the backout plan (YAML)", true},
+        {"start-now", "", "shift the window to start now, keeping its length (rehearsals)", false},
+        {"allow-draft", "", "run a plan whose status is draft (rehearsals)", false},
+        {"tick", "DURATION", "evaluation cadence (default 250ms)", false},
+        {"listen", "HOST:PORT", "override server.listen (e.g. 127.0.0.1:0)", false},
+        {"log-level", "LEVEL", "trace, debug, info (default), warn, error or off", false}},
+       "Runs until SIGINT or SIGTERM (exit 0). SIGHUP re-reads the plan: an invalid plan is\n"
+       "logged and the running one kept. Exit codes: 0 clean stop, 2 bad plan or configuration\n"
+       "(e.g. an unset environment variable), 1 runtime failure.",
+       run_command},
       {"check",
        "validate a plan and print its summary",
        {{"plan", "FILE", "the backout plan (YAML)", true}},

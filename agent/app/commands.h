@@ -15,4 +15,7 @@ int check_command(const Args& args, std::ostream& out, std::ostream& err);
 /// rules offline and prints the decision timeline as JSON lines.
 int simulate_command(const Args& args, std::ostream& out, std::ostream& err);
 
+/// `run --plan FILE [--start-now] [--allow-draft] [--tick D] [--listen HOST:PORT]`: the watch.
+int run_command(const Args& args, std::ostream& out, std::ostream& err);
+
 }  // namespace backout::agent

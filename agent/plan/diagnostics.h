@@ -36,6 +36,7 @@ class Diagnostics {
  private:
   std::string file_;
   std::vector<Diagnostic> items_;
+  std::size_t errors_ = 0;  // kept so that error_count() stays O(1) in the loader's loops
 };
 
 }  // namespace backout::plan

@@ -1,5 +1,6 @@
 #include "plan/plan_loader.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -57,6 +58,17 @@ std::string list_keys(const KeyList& keys) {
   return out;
 }
 
+// At most a dozen names of a user-made list (sources, roles, series) in one message: a plan with
+// thousands of sources must not print thousands of names per error.
+std::string list_some(const std::vector<std::string>& names) {
+  constexpr std::size_t kShown = 12;
+  if (names.size() <= kShown) {
+    return join(names, ", ");
+  }
+  std::vector<std::string> head(names.begin(), names.begin() + kShown);
+  return join(head, ", ") + " and " + std::to_string(names.size() - kShown) + " more";
+}
+
 bool is_null(const YAML::Node& n) { return !n.IsDefined() || n.IsNull(); }
 
 std::string lower(std::string s) {
@@ -66,12 +78,19 @@ std::string lower(std::string s) {
 }
 
 // yaml-cpp recurses once per nesting level; refuse absurd nesting before it can exhaust the stack.
+// The scan mirrors YAML's lexical rules closely enough to err on the safe side: a quote opens a
+// quoted scalar only where a scalar can start (so the `"` of `[x", [[[` does not hide the
+// brackets after it), and `#` starts a comment only after a space (`a#[[[` is plain text, and
+// in a flow collection the brackets after it still nest). Everything else is counted, which at
+// worst over-counts brackets inside a multi-line quoted scalar.
 bool nesting_too_deep(std::string_view text, int* line) {
   int depth = 0;
   int ln = 1;
   bool in_single = false;
   bool in_double = false;
   bool comment = false;
+  char prev = '\n';        // previous character on the line; '\n' at the start of a line
+  char prev_token = '\n';  // previous non-blank character on the line
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '\n') {
@@ -79,6 +98,7 @@ bool nesting_too_deep(std::string_view text, int* line) {
       comment = false;
       in_single = false;  // flow scalars rarely span lines in plans; be conservative
       in_double = false;
+      prev = prev_token = '\n';
       continue;
     }
     if (comment) {
@@ -89,20 +109,26 @@ bool nesting_too_deep(std::string_view text, int* line) {
         ++i;
       } else if (c == '"') {
         in_double = false;
+        prev = prev_token = c;
       }
       continue;
     }
     if (in_single) {
       if (c == '\'') {
         in_single = false;
+        prev = prev_token = c;
       }
       continue;
     }
-    if (c == '#') {
+    const bool after_blank = prev == '\n' || prev == ' ' || prev == '\t';
+    const bool scalar_start = prev_token == '\n' || prev_token == '[' || prev_token == '{' ||
+                              prev_token == ',' || prev_token == '-' || prev_token == '?' ||
+                              (prev_token == ':' && after_blank);
+    if (c == '#' && after_blank) {
       comment = true;
-    } else if (c == '"') {
+    } else if (c == '"' && scalar_start) {
       in_double = true;
-    } else if (c == '\'') {
+    } else if (c == '\'' && scalar_start) {
       in_single = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxNesting) {
@@ -111,6 +137,10 @@ bool nesting_too_deep(std::string_view text, int* line) {
       }
     } else if (c == ']' || c == '}') {
       depth = std::max(0, depth - 1);
+    }
+    prev = c;
+    if (c != ' ' && c != '\t') {
+      prev_token = c;
     }
   }
   // Block nesting: indentation deeper than the limit allows.
@@ -157,11 +187,28 @@ class Loader {
     Pos p = pos(e.value);
     const YAML::Mark m = e.value.Mark();
     if (m.pos >= 0 && static_cast<std::size_t>(m.pos) < text_.size()) {
-      char c = text_[static_cast<std::size_t>(m.pos)];
-      if (c == '"' || c == '\'') {
-        p.col += 1;
-      } else if (c == '|' || c == '>') {
+      const std::size_t open = static_cast<std::size_t>(m.pos);
+      const char q = text_[open];
+      if (q == '|' || q == '>') {
         return p;  // block scalar: offsets do not map to one line
+      }
+      if (q == '"' || q == '\'') {
+        // `offset` counts characters of the unescaped value; walk the written text, where
+        // `\"` (double quotes) and `''` (single quotes) take two columns for one character.
+        std::size_t i = open + 1;
+        for (std::size_t n = 0; n < offset && i < text_.size() && text_[i] != '\n'; ++n) {
+          if (q == '"' && text_[i] == '\\' && i + 1 < text_.size()) {
+            const char k = text_[i + 1];
+            i += k == 'x' ? 4 : k == 'u' ? 6 : k == 'U' ? 10 : 2;
+          } else if (q == '\'' && text_[i] == '\'' && i + 1 < text_.size() &&
+                     text_[i + 1] == '\'') {
+            i += 2;
+          } else {
+            i += 1;
+          }
+        }
+        p.col += static_cast<int>(i - open);
+        return p;
       }
     }
     p.col += static_cast<int>(offset);
@@ -169,6 +216,24 @@ class Loader {
   }
   void error(Pos p, std::string msg) { diag_.error(p.line, p.col, std::move(msg)); }
   void warning(Pos p, std::string msg) { diag_.warning(p.line, p.col, std::move(msg)); }
+
+  // --- did-you-mean ------------------------------------------------------------------------
+  // closest_match() for a likely typo, else a candidate sharing a long stem with the word
+  // (`query` -> `queries`, `baseline_for` -> `baseline`), which edit distance alone misses.
+  // Bounded: after kSuggestBudget characters compared in one load, no more suggestions, so that
+  // a huge plan full of unknown names cannot make the loader quadratic.
+  std::optional<std::string> suggest(std::string_view word, const std::vector<std::string>& cands);
+  std::optional<std::string> suggest(std::string_view word, const KeyList& cands) {
+    return suggest(word, std::vector<std::string>(cands.begin(), cands.end()));
+  }
+  // Records that `key` was offered as the fix of an unknown key in the map at `path`, so that
+  // the same typo is not also reported as "missing 'key'".
+  void offered(const std::string& path, const std::string& key) {
+    offered_.insert(path + '\n' + key);
+  }
+  bool was_offered(const std::string& path, std::string_view key) const {
+    return offered_.count(path + '\n' + std::string(key)) != 0;
+  }
 
   // --- structure ---------------------------------------------------------------------------
   // The entries of a map; reports duplicates and keys not in `allowed` (with a did-you-mean).
@@ -182,6 +247,9 @@ class Loader {
     if (find(es, key) != nullptr) {
       return true;
     }
+    if (was_offered(path, key)) {
+      return false;  // "unknown key 'decide'; did you mean 'decides'?" says it already
+    }
     error(where, path + ": missing '" + std::string(key) + "' (" + hint + ")");
     return false;
   }
@@ -193,7 +261,7 @@ class Loader {
                                    Duration minimum = Duration{0});
   std::optional<ZonedTime> timestamp(const Entry& e, const std::string& path);
   std::optional<std::int64_t> integer(const Entry& e, const std::string& path, std::int64_t lo,
-                                      std::int64_t hi);
+                                      std::int64_t hi, const std::string& noun = "a whole number");
   std::optional<bool> boolean(const Entry& e, const std::string& path);
   std::optional<std::string> role(const Entry& e, const std::string& path);
   std::optional<rules::SecretRef> secret(const Entries& es, const std::string& base, Pos where,
@@ -238,9 +306,52 @@ class Loader {
   bool window_ok_ = false;
   std::set<std::string> broken_sources_;  // sources with errors: no series checks against them
   std::map<std::string, Pos> contact_pos_;
+  std::map<std::string, std::size_t> source_index_;  // id -> plan_.sources index
+  std::vector<std::string> source_ids_;              // for messages, built on first need
+  std::vector<std::string> roles_;                   // for messages, built on first need
+  std::set<std::string> offered_;
+  std::size_t suggest_work_ = 0;
+  std::set<Severity> authority_written_;  // severities under `authority`, valid or not
+  const rules::SourceKindSpec* current_spec_ = nullptr;  // kind of the source being loaded
   std::map<std::string, Pos> trigger_pos_;
   std::vector<std::pair<Severity, Pos>> used_severities_;
 };
+
+constexpr std::size_t kSuggestBudget = 50'000'000;
+
+std::optional<std::string> Loader::suggest(std::string_view word,
+                                           const std::vector<std::string>& cands) {
+  for (const std::string& c : cands) {
+    suggest_work_ += word.size() + c.size();
+  }
+  if (suggest_work_ > kSuggestBudget) {
+    return std::nullopt;
+  }
+  auto best = closest_match(word, cands);
+  if (best && edit_distance(word, *best, 1) <= 1) {
+    return best;
+  }
+  std::optional<std::string> stem;
+  std::size_t stem_len = 0;
+  bool tie = false;  // `prom`: prometheus or promql? Better no guess than a wrong one.
+  for (const std::string& c : cands) {
+    std::size_t common = 0;
+    while (common < word.size() && common < c.size() && word[common] == c[common]) {
+      ++common;
+    }
+    std::size_t shorter = std::min(word.size(), c.size());
+    if (common >= 4 && common * 5 >= shorter * 3) {
+      if (common > stem_len) {
+        stem = c;
+        stem_len = common;
+        tie = false;
+      } else if (common == stem_len) {
+        tie = true;
+      }
+    }
+  }
+  return stem && !tie ? stem : best;
+}
 
 Entries Loader::entries_any(const YAML::Node& map, Pos where, const std::string& path,
                             const std::string& what) {
@@ -255,8 +366,10 @@ Entries Loader::entries_any(const YAML::Node& map, Pos where, const std::string&
   }
   (void)where;
   std::map<std::string, int> seen;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& k = it->first;
+  // By value: yaml-cpp's iterator returns its key/value pair as a temporary, so a reference to
+  // `it->first` dangles at the end of the statement (ASan: stack-use-after-scope).
+  for (const auto& kv : map) {
+    const YAML::Node k = kv.first;
     Pos kp = pos(k);
     if (!k.IsScalar()) {
       error(kp, path + ": a key must be a plain name, not a list or map");
@@ -269,7 +382,7 @@ Entries Loader::entries_any(const YAML::Node& map, Pos where, const std::string&
                     std::to_string(at->second) + "); remove one of them");
       continue;
     }
-    out.push_back({key, it->second, kp});
+    out.push_back({key, kv.second, kp});
   }
   return out;
 }
@@ -282,8 +395,9 @@ Entries Loader::entries(const YAML::Node& map, Pos where, const std::string& pat
     bool known = std::find(allowed.begin(), allowed.end(), e.key) != allowed.end();
     if (!known) {
       std::string msg = path + ": unknown key '" + e.key + "'";
-      if (auto near = closest_match(e.key, std::span<const std::string_view>(allowed))) {
+      if (auto near = suggest(e.key, allowed)) {
         msg += "; did you mean '" + *near + "'?";
+        offered(path, *near);
       } else {
         msg += "; expected one of " + list_keys(allowed);
       }
@@ -351,15 +465,23 @@ std::optional<ZonedTime> Loader::timestamp(const Entry& e, const std::string& pa
 }
 
 std::optional<std::int64_t> Loader::integer(const Entry& e, const std::string& path,
-                                            std::int64_t lo, std::int64_t hi) {
-  auto s = scalar(e, path, "a whole number");
+                                            std::int64_t lo, std::int64_t hi,
+                                            const std::string& noun) {
+  auto s = scalar(e, path, noun);
   if (!s) {
     return std::nullopt;
   }
   std::int64_t v = 0;
   auto [ptr, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec == std::errc::result_out_of_range && ptr == s->data() + s->size()) {
+    error(value_pos(e),
+          path + ": " + *s + " is far too large; it must be " +
+              (hi == INT64_MAX ? "at least " + std::to_string(lo)
+                               : "between " + std::to_string(lo) + " and " + std::to_string(hi)));
+    return std::nullopt;
+  }
   if (ec != std::errc() || ptr != s->data() + s->size()) {
-    error(value_pos(e), path + ": '" + *s + "' is not a whole number");
+    error(value_pos(e), path + ": '" + *s + "' is not " + noun);
     return std::nullopt;
   }
   if (v < lo || v > hi) {
@@ -393,16 +515,19 @@ std::optional<std::string> Loader::role(const Entry& e, const std::string& path)
   if (!s) {
     return std::nullopt;
   }
-  if (plan_.contact(*s) == nullptr) {
-    std::vector<std::string> roles;
-    for (const auto& c : plan_.contacts) {
-      roles.push_back(c.role);
+  if (contact_pos_.count(*s) == 0) {
+    if (roles_.size() != plan_.contacts.size()) {
+      roles_.clear();
+      for (const auto& c : plan_.contacts) {
+        roles_.push_back(c.role);
+      }
     }
+    const std::vector<std::string>& roles = roles_;
     std::string msg = path + ": role '" + *s + "' is not in contacts";
-    if (auto near = closest_match(*s, roles)) {
+    if (auto near = suggest(*s, roles)) {
       msg += "; did you mean '" + *near + "'?";
     } else if (!roles.empty()) {
-      msg += "; contacts has " + join(roles, ", ");
+      msg += "; contacts has " + list_some(roles);
     } else {
       msg += "; add it under contacts";
     }
@@ -451,7 +576,7 @@ std::optional<rules::SecretRef> Loader::secret(const Entries& es, const std::str
     }
     return rules::SecretRef{rules::SecretRef::From::kFile, *s};
   }
-  if (required) {
+  if (required && !was_offered(path, base + "_env") && !was_offered(path, base + "_file")) {
     error(where, path + ": missing " + base + "_env or " + base + "_file (" + hint + ")");
   }
   return std::nullopt;
@@ -477,6 +602,11 @@ LoadResult Loader::run() {
   if (!diag_.has_errors()) {
     try {
       root = YAML::Load(std::string(text_));
+    } catch (const YAML::DeepRecursion& e) {
+      // yaml-cpp's own guard ("bad file"), for nesting the scan above did not see.
+      error({std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
+            "the plan nests too deeply (" + std::to_string(e.depth()) +
+                " levels); a backout plan needs a handful");
     } catch (const YAML::Exception& e) {
       std::string msg = "YAML syntax: " + e.msg;
       // `when: > 5%` starts a YAML folded block; the fix is quoting.
@@ -490,12 +620,23 @@ LoadResult Loader::run() {
       if (line_start != std::string_view::npos && line_start < text_.size()) {
         std::string_view line = text_.substr(line_start);
         line = line.substr(0, line.find('\n'));
+        // yaml-cpp's messages name the grammar rule; add what to change in the plan.
         if (line.find(": >") != std::string_view::npos ||
             line.find(": <") != std::string_view::npos ||
             line.find(": |") != std::string_view::npos) {
           msg += "; quote conditions that start with > or <, e.g. when: \"> 5%\"";
         } else if (line.find('\t') != std::string_view::npos) {
           msg += "; YAML does not allow tabs for indentation, use spaces";
+        } else if (e.msg.find("flow not found") != std::string::npos) {
+          msg += "; a '{' or '[' opened on this line or above is not closed";
+        } else if (e.msg.find("anchor") != std::string::npos) {
+          msg +=
+              "; a value starting with * names an anchor (&name); quote it if it is text, "
+              "e.g. \"*mike\"";
+        } else if (e.msg.find("illegal map value") != std::string::npos) {
+          msg +=
+              "; quote a value that contains ': ' (e.g. owner: \"PM: John Smith\"), or check "
+              "the indentation";
         } else {
           msg += "; check the indentation and quote values that contain ': ' or ' #'";
         }
@@ -516,7 +657,7 @@ LoadResult Loader::run() {
         // Order matters: contacts before authority, sources before triggers, window before
         // triggers (their warnings use the point of no return).
         if (const Entry* v = find(top, "version")) {
-          if (auto n = integer(*v, "version", 0, INT32_MAX)) {
+          if (auto n = integer(*v, "version", 0, INT32_MAX, "a whole number; write version: 1")) {
             if (*n != 1) {
               error(value_pos(*v), "version: this agent reads plan version 1, not " +
                                        std::to_string(*n));
@@ -707,7 +848,7 @@ void Loader::load_window(const Entry& e) {
 
 void Loader::load_contacts(const Entry& e) {
   Entries roles = entries_any(e.value, e.key_pos, "contacts", "a map of role: {name, chat, ...}");
-  if (roles.empty() && !diag_.has_errors()) {
+  if (is_null(e.value) || (e.value.IsMap() && e.value.size() == 0)) {
     error(e.key_pos, "contacts: no contact; add at least the deciding roles, e.g. "
                      "deployment_lead: { name: Jane Doe, chat: \"@jane.doe\" }");
   }
@@ -761,6 +902,7 @@ void Loader::load_authority(const Entry& e) {
   for (const Entry& l : levels) {
     std::string path = "authority." + l.key;
     Severity sev = *rules::parse_severity(l.key);
+    authority_written_.insert(sev);
     Entries fields = entries(l.value, l.key_pos, path,
                              {"decides", "notify", "ack_within", "escalate_to"}, "a map");
     rules::Authority a;
@@ -847,7 +989,8 @@ void Loader::load_sources(const Entry& e) {
                      "prometheus, url: http://127.0.0.1:8080/metrics }");
   }
   for (const Entry& s : sources) {
-    load_source(s);
+    load_source(s);  // adds exactly one entry to plan_.sources, broken or not
+    source_index_[s.key] = plan_.sources.size() - 1;
   }
 }
 
@@ -872,7 +1015,18 @@ void Loader::load_source(const Entry& e) {
     for (const auto& k : kinds_) {
       names.push_back(k.kind);
     }
-    error(e.key_pos, path + ": missing 'kind' (one of " + join(names, ", ") + ")");
+    // `knd: http` is more likely than a forgotten kind; point at the typo.
+    const Entry* typo = nullptr;
+    for (const Entry& x : all) {
+      if (typo == nullptr && suggest(x.key, KeyList{"kind"})) {
+        typo = &x;
+      }
+    }
+    if (typo != nullptr) {
+      error(typo->key_pos, path + ": unknown key '" + typo->key + "'; did you mean 'kind'?");
+    } else {
+      error(e.key_pos, path + ": missing 'kind' (one of " + join(names, ", ") + ")");
+    }
     broken_sources_.insert(e.key);
     plan_.sources.push_back(std::move(src));
     return;
@@ -886,7 +1040,7 @@ void Loader::load_source(const Entry& e) {
         names.push_back(k.kind);
       }
       std::string msg = path + ".kind: unknown kind '" + *kind_name + "'";
-      if (auto near = closest_match(*kind_name, names)) {
+      if (auto near = suggest(*kind_name, names)) {
         msg += "; did you mean '" + *near + "'?";
       } else {
         msg += "; kinds are " + join(names, ", ");
@@ -916,8 +1070,9 @@ void Loader::load_source(const Entry& e) {
                                      [&](const auto& sec) { return sec.base == x.key; });
     if (!known && !inline_secret) {
       std::string msg = path + ": unknown key '" + x.key + "' for a " + spec->kind + " source";
-      if (auto near = closest_match(x.key, allowed)) {
+      if (auto near = suggest(x.key, allowed)) {
         msg += "; did you mean '" + *near + "'?";
+        offered(path, *near);
       } else {
         std::vector<std::string> shown(allowed.begin() + 1, allowed.end());
         msg += "; expected one of " + join(shown, ", ");
@@ -930,14 +1085,19 @@ void Loader::load_source(const Entry& e) {
     const Entry* x = find(all, o.name);
     if (x == nullptr) {
       if (o.required) {
-        error(e.key_pos, path + ": missing '" + o.name + "' (" + o.help + ")");
+        if (!was_offered(path, o.name)) {
+          error(e.key_pos, path + ": missing '" + o.name + "' (" + o.help + ")");
+        }
         ok = false;
       } else if (o.default_value) {
         src.options.set(o.name, *o.default_value);
       }
       continue;
     }
-    if (auto v = option_value(o, *x, path + "." + o.name)) {
+    current_spec_ = spec;
+    auto v = option_value(o, *x, path + "." + o.name);
+    current_spec_ = nullptr;
+    if (v) {
       src.options.set(o.name, std::move(*v));
     } else {
       ok = false;
@@ -1004,8 +1164,16 @@ std::optional<OptionValue> Loader::option_value(const OptionSpec& spec, const En
       std::string rest = s->substr(scheme);
       std::string authority = rest.substr(0, rest.find_first_of("/?#"));
       if (authority.find('@') != std::string::npos) {
-        error(value_pos(e), path + ": the URL carries credentials, which are secrets; remove "
-                                   "them and use bearer_token_env or bearer_token_file");
+        // Only kinds with a bearer_token secret can take the credentials another way.
+        bool bearer = current_spec_ != nullptr &&
+                      std::any_of(current_spec_->secrets.begin(), current_spec_->secrets.end(),
+                                  [](const auto& sec) { return sec.base == "bearer_token"; });
+        error(value_pos(e), path +
+                                ": the URL carries credentials (user:password@), which are "
+                                "secrets and would be shown in logs; remove them" +
+                                (bearer ? std::string(" and give a token with bearer_token_env "
+                                                      "or bearer_token_file")
+                                        : std::string()));
         return std::nullopt;
       }
       if (authority.empty() || authority.front() == ':') {
@@ -1066,15 +1234,25 @@ std::optional<OptionValue> Loader::option_value(const OptionSpec& spec, const En
       if (!s) {
         return std::nullopt;
       }
+      const std::string example = spec.name == "listen"          ? "127.0.0.1:9750"
+                                  : spec.name == "statsd_listen" ? "127.0.0.1:8125"
+                                                                 : "127.0.0.1:5432";
       std::size_t colon = s->rfind(':');
-      std::int64_t port = 0;
-      bool good = colon != std::string::npos && colon > 0 && colon + 1 < s->size();
-      if (good) {
-        auto [ptr, ec] = std::from_chars(s->data() + colon + 1, s->data() + s->size(), port);
-        good = ec == std::errc() && ptr == s->data() + s->size() && port >= 1 && port <= 65535;
+      // `::1` alone is an IPv6 address without a port: a port follows `]` or a non-colon.
+      bool has_port = colon != std::string::npos && colon > 0 && colon + 1 < s->size() &&
+                      ((*s)[0] != '[' || (*s)[colon - 1] == ']') &&
+                      ((*s)[0] == '[' || s->find(':') == colon);
+      if (!has_port) {
+        error(value_pos(e),
+              path + ": '" + *s + "' is not host:port; write e.g. " + example +
+                  (s->find(':') != colon ? " (an IPv6 host in brackets: [::1]:9750)" : ""));
+        return std::nullopt;
       }
-      if (!good) {
-        error(value_pos(e), path + ": '" + *s + "' is not host:port (e.g. 127.0.0.1:5432)");
+      std::int64_t port = 0;
+      auto [ptr, ec] = std::from_chars(s->data() + colon + 1, s->data() + s->size(), port);
+      if (ec != std::errc() || ptr != s->data() + s->size() || port < 1 || port > 65535) {
+        error(value_pos(e), path + ": '" + s->substr(colon + 1) + "' in '" + *s +
+                                "' is not a port; ports are 1 to 65535, e.g. " + example);
         return std::nullopt;
       }
       return OptionValue{*s};
@@ -1102,7 +1280,7 @@ std::optional<OptionValue> Loader::option_value(const OptionSpec& spec, const En
       std::vector<std::int64_t> out;
       auto one = [&](const YAML::Node& n) -> bool {
         Entry item{e.key, n, pos(n)};
-        auto v = integer(item, path, 100, 599);
+        auto v = integer(item, path, 100, 599, "an HTTP status code such as 200");
         if (v) {
           out.push_back(*v);
         }
@@ -1177,9 +1355,23 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
     error(where, path + " must be a map with id, name, measure, over, when, severity, ...");
     return;
   }
+  // Name the trigger by its id in every message about it (`triggers.error_rate.when`), also for
+  // the key checks below, which run before the id itself is validated.
+  for (const auto& kv : node) {
+    const YAML::Node key = kv.first;
+    const YAML::Node value = kv.second;
+    if (key.IsScalar() && key.Scalar() == "id" && !is_null(value) && value.IsScalar() &&
+        is_identifier(value.Scalar()) && trigger_pos_.count(value.Scalar()) == 0) {
+      path = "triggers." + value.Scalar();
+      break;
+    }
+  }
+  const std::size_t errors_before = diag_.error_count();
   Entries es = entries(node, where, path, kTriggerKeys, "a map");
+  // An unknown or duplicate key (say `min_cout`) makes the advice below about missing keys noise.
+  const bool keys_ok = diag_.error_count() == errors_before;
   rules::Trigger t;
-  bool ok = true;
+  bool ok = keys_ok;
   if (const Entry* id = find(es, "id")) {
     if (auto s = scalar(*id, path + ".id", "an identifier such as login_failure_rate")) {
       if (!is_identifier(*s)) {
@@ -1193,13 +1385,14 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
       } else {
         t.id = *s;
         trigger_pos_[*s] = value_pos(*id);
-        path = "triggers." + t.id;
       }
     } else {
       ok = false;
     }
   } else {
-    error(where, path + ": missing 'id' (a short name such as login_failure_rate)");
+    if (!was_offered(path, "id")) {
+      error(where, path + ": missing 'id' (a short name such as login_failure_rate)");
+    }
     ok = false;
   }
   t.name = t.id;
@@ -1248,17 +1441,53 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
       ok = false;
     }
   } else {
-    error(where, path + ": missing 'measure' (e.g. measure: ratio(portal.failed_total, "
-                        "portal.requests_total))");
+    if (!was_offered(path, "measure")) {
+      error(where, path +
+                       ": missing 'measure' (e.g. measure: ratio(portal.failed_total, "
+                       "portal.requests_total))");
+    }
     ok = false;
   }
-  // when + severity
+  // when + severity: either one condition and its `severity`, or a map severity -> condition.
+  // Both halves are checked even when the other is wrong, so that every mistake is reported.
   const Entry* when = find(es, "when");
   const Entry* severity = find(es, "severity");
+  const bool per_severity = when != nullptr && !is_null(when->value) && when->value.IsMap();
+  std::optional<Severity> sev;
   if (when == nullptr) {
-    error(where, path + ": missing 'when' (the breach condition, e.g. when: \"> 5%\")");
+    if (!was_offered(path, "when")) {
+      error(where, path + ": missing 'when' (the breach condition, e.g. when: \"> 5%\")");
+    }
     ok = false;
-  } else if (!is_null(when->value) && when->value.IsMap()) {
+  }
+  if (!per_severity) {
+    if (severity == nullptr) {
+      if (!was_offered(path, "severity")) {
+        error(where, path +
+                         ": missing 'severity' (critical, major, minor or discretionary), "
+                         "e.g. severity: major");
+      }
+      ok = false;
+    } else if (auto sv = scalar(*severity, path + ".severity",
+                                "critical, major, minor or discretionary")) {
+      sev = rules::parse_severity(*sv);
+      if (sev) {
+        used_severities_.emplace_back(*sev, value_pos(*severity));
+      } else {
+        std::string msg = path + ".severity: '" + *sv + "' is not a severity";
+        if (auto near = closest_match(*sv, {"critical", "major", "minor", "discretionary"})) {
+          msg += "; did you mean '" + *near + "'?";
+        } else {
+          msg += "; use critical, major, minor or discretionary";
+        }
+        error(value_pos(*severity), msg);
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (per_severity) {
     if (severity != nullptr) {
       error(severity->key_pos, path + ".severity: with a 'when' per severity, the severities are "
                                       "its keys; remove 'severity'");
@@ -1297,7 +1526,7 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
                      [](const rules::Level& a, const rules::Level& b) {
                        return a.severity > b.severity;
                      });
-  } else {
+  } else if (when != nullptr) {
     auto s = scalar(*when, path + ".when", "a condition such as \"> 5%\"");
     if (!s) {
       ok = false;
@@ -1309,27 +1538,7 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
       } else {
         rules::Level level;
         level.condition = std::get<rules::Condition>(std::move(parsed));
-        if (severity == nullptr) {
-          error(where, path + ": missing 'severity' (critical, major, minor or discretionary)");
-          ok = false;
-        } else if (auto sv = scalar(*severity, path + ".severity",
-                                    "critical, major, minor or discretionary")) {
-          if (auto parsed_sev = rules::parse_severity(*sv)) {
-            level.severity = *parsed_sev;
-            used_severities_.emplace_back(level.severity, value_pos(*severity));
-          } else {
-            std::string msg = path + ".severity: '" + *sv + "' is not a severity";
-            if (auto near = closest_match(*sv, {"critical", "major", "minor", "discretionary"})) {
-              msg += "; did you mean '" + *near + "'?";
-            } else {
-              msg += "; use critical, major, minor or discretionary";
-            }
-            error(value_pos(*severity), msg);
-            ok = false;
-          }
-        } else {
-          ok = false;
-        }
+        level.severity = sev.value_or(Severity::kMajor);
         if (measure_ok) {
           check_condition(t, level, *when, path + ".when");
         }
@@ -1347,7 +1556,7 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
     } else {
       ok = false;
     }
-  } else if (measure_ok && t.measure.kind == rules::MeasureKind::kRatio) {
+  } else if (keys_ok && measure_ok && t.measure.kind == rules::MeasureKind::kRatio) {
     warning(measure->key_pos, path + ": ratio() without min_count: one failure out of one "
                                      "attempt is 100%; set min_count (e.g. 50) so that a quiet "
                                      "minute cannot trigger a backout");
@@ -1403,22 +1612,26 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
 }
 
 void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::string& path) {
-  std::vector<std::string> ids;
-  for (const auto& s : plan_.sources) {
-    ids.push_back(s.id);
-  }
   for (const rules::SeriesSelector& sel : m.args) {
-    const rules::Source* src = plan_.source(sel.source);
-    if (src == nullptr) {
+    auto found = source_index_.find(sel.source);
+    if (found == source_index_.end()) {
+      if (source_ids_.size() != plan_.sources.size()) {
+        source_ids_.clear();
+        for (const auto& s : plan_.sources) {
+          source_ids_.push_back(s.id);
+        }
+      }
+      const std::vector<std::string>& ids = source_ids_;
       std::string msg = "unknown source '" + sel.source + "'";
-      if (auto near = closest_match(sel.source, ids)) {
+      if (auto near = suggest(sel.source, ids)) {
         msg += "; did you mean '" + *near + "'?";
       } else if (!ids.empty()) {
-        msg += "; sources are " + join(ids, ", ");
+        msg += "; sources are " + list_some(ids);
       }
       error(inner_pos(e, sel.pos), path + ": " + msg);
       continue;
     }
+    const rules::Source* src = &plan_.sources[found->second];
     for (const rules::LabelMatcher& lm : sel.matchers) {
       if (lm.op == rules::MatchOp::kRegex || lm.op == rules::MatchOp::kNotRegex) {
         try {
@@ -1464,10 +1677,10 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
     if (!any && std::find(series.begin(), series.end(), sel.metric) == series.end()) {
       std::string msg = "source '" + sel.source + "' (" + src->kind + ") has no series '" +
                         sel.metric + "'";
-      if (auto near = closest_match(sel.metric, series)) {
+      if (auto near = suggest(sel.metric, series)) {
         msg += "; did you mean '" + *near + "'?";
       } else {
-        msg += "; it has " + join(series, ", ");
+        msg += "; it has " + list_some(series);
       }
       error(inner_pos(e, sel.metric_pos), path + ": " + msg);
     }
@@ -1703,7 +1916,10 @@ void Loader::load_server(const Entry& e) {
     }
   }
   plan_.server.token = secret(es, "token", e.key_pos, "server", false, "");
-  if (!plan_.server.token && find(es, "token") == nullptr) {
+  // Only for a readable `server` map without any token key: a broken one has its own errors.
+  if ((is_null(e.value) || e.value.IsMap()) && find(es, "token") == nullptr &&
+      find(es, "token_env") == nullptr && find(es, "token_file") == nullptr &&
+      !was_offered("server", "token_env") && !was_offered("server", "token_file")) {
     warning(e.key_pos, "server: no token_env or token_file; the POST endpoints (ack, "
                        "fix-forward, decision, raise) are disabled");
   }
@@ -1715,7 +1931,8 @@ void Loader::cross_checks(const Entries& top) {
     if (sev == Severity::kMinor) {
       continue;
     }
-    if (plan_.authority.count(sev) == 0 && find(top, "authority") != nullptr &&
+    // A written but broken entry has its own errors; only a missing one is reported here.
+    if (authority_written_.count(sev) == 0 && find(top, "authority") != nullptr &&
         sev == Severity::kDiscretionary) {
       error(p, "severity discretionary is used but authority has no 'discretionary' entry; add "
                "authority.discretionary: { decides: sponsor }");

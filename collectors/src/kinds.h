@@ -1,12 +1,22 @@
-// Spec functions of the built-in source kinds, one per collector folder.
+// Spec functions and collector factories of the built-in source kinds, one per collector folder.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "backout/core/result.h"
 #include "backout/rules/source_options.h"
 
+namespace backout::rules {
+struct Source;
+}  // namespace backout::rules
+
 namespace backout::collectors {
+
+// Declared, not included: the spec files include this header and need no Asio.
+class Collector;
+struct CollectorContext;
 
 rules::SourceKindSpec prometheus_spec();
 rules::SourceKindSpec promql_spec();
@@ -15,6 +25,15 @@ rules::SourceKindSpec tcp_spec();
 rules::SourceKindSpec postgres_spec();
 rules::SourceKindSpec log_spec();
 rules::SourceKindSpec push_spec();
+
+// Collector factories (SourceKind::create), one per kind with a collector. They fail only on
+// what the plan cannot say (an unset secret), with a message naming the source and the key.
+Result<std::unique_ptr<Collector>> create_prometheus_collector(const rules::Source& source,
+                                                               CollectorContext ctx);
+Result<std::unique_ptr<Collector>> create_http_collector(const rules::Source& source,
+                                                         CollectorContext ctx);
+Result<std::unique_ptr<Collector>> create_tcp_collector(const rules::Source& source,
+                                                        CollectorContext ctx);
 
 /// Names of the `(?<name>...)` groups of a log regex, in order.
 std::vector<std::string> log_named_groups(const std::string& regex);

@@ -7,27 +7,41 @@
 namespace backout {
 
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t cap) {
+  const std::size_t inf = cap + 1;
   if (a.size() > b.size() + cap || b.size() > a.size() + cap) {
-    return cap + 1;
+    return inf;
   }
-  // Optimal string alignment distance: Levenshtein plus transposition of neighbours.
-  std::vector<std::size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) {
+  // Optimal string alignment distance: Levenshtein plus transposition of neighbours. Only the
+  // band |i - j| <= cap can hold a distance within the cap, so only that band is computed: the
+  // cost is O(|a| x cap), which keeps did-you-mean cheap even for megabyte-long keys in a plan.
+  // Cells just outside the band are set to `inf` so that no stale value is ever read.
+  std::vector<std::size_t> prev2(b.size() + 1, inf), prev(b.size() + 1, inf),
+      cur(b.size() + 1, inf);
+  for (std::size_t j = 0; j <= std::min(b.size(), cap); ++j) {
     prev[j] = j;
   }
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
+    const std::size_t lo = i > cap ? i - cap : 1;
+    const std::size_t hi = std::min(b.size(), i + cap);
+    cur[0] = i <= cap ? i : inf;
+    if (lo > 1) {
+      cur[lo - 1] = inf;
+    }
+    for (std::size_t j = lo; j <= hi; ++j) {
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+      std::size_t d = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+        d = std::min(d, prev2[j - 2] + 1);
       }
+      cur[j] = std::min(d, inf);
+    }
+    if (hi < b.size()) {
+      cur[hi + 1] = inf;
     }
     std::swap(prev2, prev);
     std::swap(prev, cur);
   }
-  return std::min(prev[b.size()], cap + 1);
+  return std::min(prev[b.size()], inf);
 }
 
 namespace {
@@ -105,6 +119,9 @@ std::string format_number(double v, int significant) {
   if (std::isinf(v)) {
     return v > 0 ? "+Inf" : "-Inf";
   }
+  if (v == 0) {
+    v = 0;  // -0.0 would print as "-0"
+  }
   char buf[64];
   if (v == std::floor(v) && std::fabs(v) < 1e15) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
@@ -118,7 +135,7 @@ std::string format_percent(double fraction) {
   if (std::isnan(fraction)) {
     return "NaN";
   }
-  double pct = fraction * 100.0;
+  double pct = fraction == 0 ? 0.0 : fraction * 100.0;  // no "-0%"
   char buf[64];
   double a = std::fabs(pct);
   if (a == std::floor(a) && a < 1e9) {

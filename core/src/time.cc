@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 namespace backout {
 namespace {
@@ -53,6 +54,79 @@ constexpr std::array<Unit, 6> kUnits{{
     {"s", seconds{1}},
 }};
 
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// The plan's unit for a unit written out in words (`min`, `seconds`), or nullptr.
+const char* unit_for_word(std::string_view w) {
+  static constexpr std::array<std::pair<std::string_view, const char*>, 18> kWords{{
+      {"day", "d"},
+      {"days", "d"},
+      {"hr", "h"},
+      {"hrs", "h"},
+      {"hour", "h"},
+      {"hours", "h"},
+      {"min", "m"},
+      {"mins", "m"},
+      {"minute", "m"},
+      {"minutes", "m"},
+      {"sec", "s"},
+      {"secs", "s"},
+      {"second", "s"},
+      {"seconds", "s"},
+      {"msec", "ms"},
+      {"msecs", "ms"},
+      {"millisecond", "ms"},
+      {"milliseconds", "ms"},
+  }};
+  for (const auto& [word, unit] : kWords) {
+    if (word == w) {
+      return unit;
+    }
+  }
+  return nullptr;
+}
+
+const Unit* find_unit(std::string_view rest) {
+  for (const Unit& u : kUnits) {
+    if (rest.substr(0, u.name.size()) == u.name) {
+      return &u;
+    }
+  }
+  return nullptr;
+}
+
+// `1.5h` is refused (the notation has whole numbers only); the message shows the same duration
+// written the accepted way, `1h30m`, when it can be written exactly.
+std::string fraction_hint(std::string_view text, std::size_t dot, std::int64_t whole,
+                          bool first_part) {
+  const std::string generic = "fractions are not accepted; write e.g. 1500ms rather than 1.5s";
+  if (!first_part) {
+    return generic;  // `1h1.5m`: rewriting one part alone would read as the whole
+  }
+  std::size_t pos = dot + 1;
+  std::int64_t frac = 0;
+  std::int64_t scale = 1;
+  while (pos < text.size() && is_digit(text[pos])) {
+    if (scale >= 1000) {
+      return generic;  // more digits than any plan needs; keep the arithmetic far from overflow
+    }
+    frac = frac * 10 + (text[pos] - '0');
+    scale *= 10;
+    ++pos;
+  }
+  const Unit* unit = find_unit(text.substr(pos));
+  if (scale == 1 || unit == nullptr || pos + unit->name.size() != text.size()) {
+    return generic;
+  }
+  const std::int64_t size = unit->size.count();
+  if (whole > std::numeric_limits<std::int64_t>::max() / 4 / size || (frac * size) % scale != 0) {
+    return generic;
+  }
+  Duration exact{whole * size + frac * size / scale};
+  return "fractions are not accepted; write " + format_duration(exact) + " rather than " +
+         std::string(text);
+}
+
 int unit_rank(std::string_view name) {
   // Larger units rank lower; parts must come in increasing rank.
   static constexpr std::array<std::string_view, 6> order{"d", "h", "m", "s", "ms", "us"};
@@ -79,8 +153,10 @@ std::optional<Duration> parse_duration(std::string_view text, std::string* why) 
   int last_rank = -1;
   while (pos < text.size()) {
     if (!is_digit(text[pos])) {
-      set(why, "expected a number at '" + std::string(text.substr(pos)) +
-                   "'; write durations as e.g. 30s, 5m or 1h30m");
+      set(why, (pos == 0 ? "expected a number at '" + std::string(text) + "'"
+                         : "unexpected '" + std::string(text.substr(pos)) + "' after '" +
+                               std::string(text.substr(0, pos)) + "'") +
+                   "; write durations as e.g. 30s, 5m or 1h30m");
       return std::nullopt;
     }
     std::int64_t n = 0;
@@ -93,23 +169,50 @@ std::optional<Duration> parse_duration(std::string_view text, std::string* why) 
       ++pos;
     }
     if (pos < text.size() && text[pos] == '.') {
-      set(why, "fractions are not accepted; write 1500ms rather than 1.5s");
+      set(why, fraction_hint(text, pos, n, last_rank < 0));
       return std::nullopt;
     }
-    const Unit* unit = nullptr;
-    for (const Unit& u : kUnits) {
-      if (text.substr(pos, u.name.size()) == u.name) {
-        unit = &u;
-        break;
+    const Unit* unit = find_unit(text.substr(pos));
+    // `5min` must not read as 5m followed by garbage: a unit is a whole run of letters.
+    std::size_t letters = 0;
+    while (pos + letters < text.size() && is_letter(text[pos + letters])) {
+      ++letters;
+    }
+    if (unit != nullptr && letters != unit->name.size()) {
+      unit = nullptr;
+    }
+    if (unit == nullptr && pos < text.size() && text[pos] == ' ') {
+      // `15 minutes`, `5 s`: the unit is there, only apart from the number.
+      std::size_t w = pos;
+      while (w < text.size() && text[w] == ' ') {
+        ++w;
+      }
+      std::size_t e = w;
+      while (e < text.size() && is_letter(text[e])) {
+        ++e;
+      }
+      std::string_view word = text.substr(w, e - w);
+      const Unit* apart = find_unit(word);
+      const char* u =
+          apart != nullptr && apart->name == word ? apart->name.data() : unit_for_word(word);
+      if (u != nullptr) {
+        set(why,
+            "write the unit right after the number, without a space: " + std::to_string(n) + u);
+        return std::nullopt;
       }
     }
     if (unit == nullptr) {
       if (pos == text.size()) {
+        // The number alone is ambiguous (100 could be seconds or minutes): show both.
         set(why, "missing unit after " + std::to_string(n) + "; add one of d, h, m, s, ms (e.g. " +
-                     std::to_string(n) + "s)");
+                     std::to_string(n) + "s or " + std::to_string(n) + "m)");
       } else {
-        set(why, "unknown unit '" + std::string(text.substr(pos)) +
-                     "'; units are d, h, m, s, ms and us");
+        std::string word(text.substr(pos, letters == 0 ? std::string_view::npos : letters));
+        std::string hint;
+        if (const char* u = unit_for_word(word)) {
+          hint = " (write " + std::to_string(n) + u + ")";
+        }
+        set(why, "unknown unit '" + word + "'; units are d, h, m, s, ms and us" + hint);
       }
       return std::nullopt;
     }
@@ -258,6 +361,13 @@ std::optional<ZonedTime> parse_rfc3339(std::string_view s, std::string* why) {
                                   std::chrono::day{static_cast<unsigned>(day)}};
   if (!ymd.ok()) {
     return fail("'" + std::string(s) + "' is not a calendar date");
+  }
+  // TimePoint counts nanoseconds in 64 bits (years 1677 to 2262); plans add and subtract
+  // durations of up to decades to window times, so keep times well inside that range.
+  if (year < 1970 || year > 2200) {
+    set(why, "'" + std::string(s) + "' has the year " + std::to_string(year) +
+                 ", outside the years this agent handles (1970 to 2200)");
+    return std::nullopt;
   }
   if (hour > 23 || minute > 59 || second > 60) {
     return fail("'" + std::string(s) + "' is not a valid time of day");

@@ -226,6 +226,23 @@ void Evaluator::restore_baseline(std::size_t trigger, double value) {
   }
 }
 
+void Evaluator::restore_breach(std::size_t trigger, Severity severity, TimePoint since) {
+  if (trigger >= runtimes_.size()) {
+    return;
+  }
+  Runtime& rt = *runtimes_[trigger];
+  for (std::size_t l = 0; l < rt.t->levels.size(); ++l) {
+    if (rt.t->levels[l].severity == severity) {
+      rt.machine.restore_breach(l, since, DetectionPath::kAverage);
+      TriggerStatus& st = statuses_[trigger];
+      st.state = TriggerState::kBreached;
+      st.severity = severity;
+      st.since = since;
+      return;
+    }
+  }
+}
+
 void Evaluator::capture_baselines(TimePoint now) {
   if (baselines_frozen_) {
     return;

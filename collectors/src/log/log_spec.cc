@@ -2,7 +2,8 @@
 // as the counter series SRC.<name>, and each named group `(?<g>...)` of its regex becomes the
 // observation series SRC.<g> (a number; groups ending in `_ms` are milliseconds and are
 // recorded in seconds, as `SRC.<g without _ms>`).
-#include <regex>
+#include <boost/regex.hpp>
+#include <exception>
 
 #include "backout/core/text.h"
 #include "common_options.h"
@@ -77,20 +78,21 @@ rules::SourceKindSpec log_spec() {
   s.check = [](const rules::SourceOptions& o, std::vector<rules::OptionIssue>& issues) {
     for (const auto& [name, re] : o.string_map("match")) {
       if (!is_identifier(name)) {
-        issues.push_back({"match", "series name '" + name +
-                                       "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)"});
+        issues.push_back(
+            {"match", "series name '" + name + "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*)"});
       }
-      std::string plain = log_strip_group_names(re);
+      // The engine the collector runs (log_matcher.h says why not std::regex), so that what the
+      // plan loader accepts is exactly what runs.
       try {
-        std::regex compiled(plain, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        issues.push_back({"match", "regular expression of '" + name + "' does not compile: " +
-                                       e.what()});
+        boost::regex compiled(re, boost::regex::ECMAScript);
+      } catch (const std::exception& e) {
+        issues.push_back(
+            {"match", "regular expression of '" + name + "' does not compile: " + e.what()});
       }
       for (const std::string& g : log_named_groups(re)) {
         if (!is_identifier(g)) {
-          issues.push_back({"match", "group name '" + g + "' in '" + name +
-                                         "' must be an identifier"});
+          issues.push_back(
+              {"match", "group name '" + g + "' in '" + name + "' must be an identifier"});
         }
       }
     }

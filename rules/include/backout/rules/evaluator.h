@@ -69,6 +69,10 @@ class Evaluator {
   /// Baselines: frozen at the window start; restored from the state store after a restart.
   std::optional<double> baseline(std::size_t trigger) const;
   void restore_baseline(std::size_t trigger, double value);
+
+  /// After a restart: the trigger was breached at `severity` since `since` (an open episode).
+  /// It stays breached until new data shows the condition unmet for clear_after.
+  void restore_breach(std::size_t trigger, Severity severity, TimePoint since);
   bool baselines_frozen() const { return baselines_frozen_; }
 
  private:

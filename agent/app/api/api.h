@@ -1,0 +1,48 @@
+// The agent's HTTP API on a Router: /metrics, /healthz, /readyz, /api/v1/status,
+// /api/v1/timeline and the human acts (POST /api/v1/ack, /fix-forward, /decision, /raise, each
+// requiring `Authorization: Bearer <token>`, compared in constant time). Handlers are plain
+// functions of the request: testable without a socket.
+//
+// Thread-safety: handlers run on any io thread; they take the watch's lock for acts and read the
+// status snapshot without it. Time: acts are stamped with the injected Clock.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "app/http/router.h"
+#include "app/runtime/agent_metrics.h"
+#include "app/runtime/timeline.h"
+#include "backout/core/clock.h"
+#include "backout/rules/watch.h"
+
+namespace backout::agent {
+
+struct ApiContext {
+  std::mutex* watch_mu = nullptr;
+  rules::Watch* watch = nullptr;
+  const Clock* clock = nullptr;
+  AgentMetrics* metrics = nullptr;
+  Timeline* timeline = nullptr;
+  /// The bearer token of POSTs; nullopt disables them (403).
+  std::optional<std::string> token;
+  /// The latest status JSON (rebuilt each tick and after each act).
+  std::function<std::string()> status;
+  /// Readiness: plan loaded, sources started. Liveness: the scheduler ticked recently.
+  std::function<bool()> ready;
+  std::function<bool()> live;
+  /// Called under the watch's lock after an act was accepted (rebuild the snapshot, echo to
+  /// chat); receives the timeline event written for it.
+  std::function<void(const std::string& event)> on_act;
+  /// The dashboard page (GET /).
+  std::string dashboard_html;
+};
+
+void register_api(http::Router& router, ApiContext ctx);
+
+/// Compares without leaking where the first difference is, nor the expected length.
+bool constant_time_equal(const std::string& a, const std::string& b);
+
+}  // namespace backout::agent

@@ -1,0 +1,99 @@
+// The agent's HTTP/1.1 server: a listener and one session per connection (Boost.Beast, hidden
+// behind a pimpl), calling one plain handler HttpRequest -> HttpResponse for every request. It
+// knows nothing about plans or routes (see Router). Thread-safety: listen() during start-up;
+// stop(), port() and stats() from any thread. Time: the limits below are durations on the
+// steady clock of the io_context's timers.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/http/http_message.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace backout::agent::http {
+
+/// What one connection may cost. A request whose header exceeds `max_header_bytes` gets 431, a
+/// body over `max_body_bytes` gets 413; either then closes the connection.
+struct ServerLimits {
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 64 * 1024;
+  /// From the first byte of a request (from the accept, for the first one) to its last byte:
+  /// a client that sends nothing or trickles bytes is cut here.
+  std::chrono::milliseconds read_timeout{10000};
+  /// How long a keep-alive connection may wait for the first byte of its next request.
+  std::chrono::milliseconds idle_timeout{30000};
+  /// How long writing one response may take (a client that does not read is cut here).
+  std::chrono::milliseconds write_timeout{10000};
+  /// Open connections; one more is answered 503 and closed.
+  std::size_t max_connections = 128;
+};
+
+/// Serves HTTP/1.1 (keep-alive, pipelining, HTTP/1.0) on the threads that run the io_context.
+/// The handler runs on the connection's strand: calls for one connection are sequential, calls
+/// for different connections may be concurrent when several threads run the io_context, so the
+/// handler must be thread-safe then. It should be quick (it runs on an io thread); if it throws,
+/// the client gets 500 {"error": "internal error"} and the server carries on.
+///
+/// Per connection, responses go out in request order (up to 8 queued for pipelined requests,
+/// then reading pauses). A malformed request gets 400, an oversized header 431, an oversized
+/// body 413, each then closes; a Transfer-Encoding other than chunked is a 400; a request
+/// with "Expect: 100-continue" gets "100 Continue" before its body is read. Every response
+/// carries `Server: backout-agent`, `Content-Length` and, unless the handler set one,
+/// `Cache-Control: no-store`. Before closing, the server half-closes and drains what the
+/// client still sends for up to min(read_timeout, 2 s), so the client reads the last answer
+/// rather than a connection reset.
+///
+/// Destroy the server before its io_context. Stopping: stop(), then let io_context::run()
+/// return (it does once every connection has closed, which stop() makes prompt).
+class HttpServer {
+ public:
+  using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+  /// Throws std::invalid_argument for an empty handler or a zero header limit or timeout.
+  HttpServer(boost::asio::io_context& ioc, RequestHandler handler, ServerLimits limits = {});
+  ~HttpServer();  // stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Binds and starts accepting. `host` is an IP address or a resolvable name ("127.0.0.1",
+  /// "::1", "localhost", "0.0.0.0"); port 0 picks a free port (see port()). Throws
+  /// std::runtime_error with an operator-readable message, e.g. "cannot listen on
+  /// 127.0.0.1:9750: Address already in use; is another backout-agent running?". Call once.
+  void listen(const std::string& host, std::uint16_t port);
+
+  /// The bound port (0 before listen()).
+  std::uint16_t port() const;
+
+  /// Stops accepting and closes every open connection (in-flight responses are abandoned).
+  /// Idempotent; returns at once; the closing happens on the io_context's threads.
+  void stop();
+
+  /// Counters since construction. `connections_accepted` counts connections admitted,
+  /// `connections_rejected` those refused (503) for max_connections; `requests` counts requests
+  /// read whole; `timeouts` counts connections cut by read_timeout or write_timeout (an idle
+  /// keep-alive connection closed at idle_timeout is not a timeout); `bad_requests` counts 400,
+  /// 413 and 431 answers; `active` is admitted connections open now.
+  struct Stats {
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t connections_rejected = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t bad_requests = 0;
+    std::uint64_t active = 0;
+  };
+  Stats stats() const;
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace backout::agent::http

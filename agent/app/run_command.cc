@@ -1,0 +1,133 @@
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <atomic>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/runtime/agent_runtime.h"
+#include "backout/collectors/source_kinds.h"
+#include "backout/core/clock.h"
+#include "backout/core/text.h"
+#include "plan/plan_loader.h"
+
+namespace backout::agent {
+namespace {
+
+// Loads and validates the plan for `run`; prints diagnostics; nullopt when it may not run.
+std::optional<rules::Plan> load_for_run(const std::string& path, bool allow_draft,
+                                        std::ostream& err) {
+  plan::LoadResult r = plan::load_plan_file(path, collectors::builtin_source_kinds());
+  for (const plan::Diagnostic& d : r.diagnostics) {
+    err << d.format() << "\n";
+  }
+  if (!r.ok()) {
+    err << path << ": the plan has " << r.errors() << (r.errors() == 1 ? " error" : " errors")
+        << "; fix them and check with 'backout-agent check --plan " << path << "'\n";
+    return std::nullopt;
+  }
+  if (!r.plan->header.approved && !allow_draft) {
+    err << path << ": the plan's status is draft; approve it (plan.status: approved) or run a "
+        << "rehearsal with --allow-draft\n";
+    return std::nullopt;
+  }
+  return std::move(r.plan);
+}
+
+}  // namespace
+
+int run_command(const Args& args, std::ostream& out, std::ostream& err) {
+  (void)out;
+  const std::string path = *args.value("plan");
+  RuntimeOptions options;
+  if (auto t = args.value("tick")) {
+    std::string why;
+    auto d = parse_duration(*t, &why);
+    if (!d || *d < std::chrono::milliseconds{10} || *d > std::chrono::seconds{10}) {
+      err << "backout-agent run: --tick '" << *t << "': "
+          << (d ? std::string("between 10ms and 10s") : why) << "\n";
+      return kExitBadInput;
+    }
+    options.tick = *d;
+  }
+  if (auto l = args.value("listen")) {
+    std::size_t colon = l->rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= l->size()) {
+      err << "backout-agent run: --listen '" << *l << "' is not host:port\n";
+      return kExitBadInput;
+    }
+    options.listen = *l;
+  }
+  if (auto level = args.value("log-level")) {
+    auto lv = spdlog::level::from_str(*level);
+    if (lv == spdlog::level::off && *level != "off") {
+      err << "backout-agent run: --log-level must be trace, debug, info, warn, error or off\n";
+      return kExitBadInput;
+    }
+    spdlog::set_level(lv);
+  }
+  // The log goes to stderr (journald under systemd), one line per event.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("backout-agent"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+
+  // Signals are taken by one thread with sigwait(), so that stopping is an ordinary call.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SystemClock clock;
+  std::optional<rules::Plan> plan = load_for_run(path, args.flag("allow-draft"), err);
+  if (!plan) {
+    return kExitBadInput;
+  }
+  const bool start_now = args.flag("start-now");
+  int code = kExitOk;
+  for (;;) {
+    rules::Plan p = *plan;
+    options.start_now = start_now;
+    AgentRuntime runtime(std::move(p), options, clock);
+    if (Status s = runtime.prepare(); !s.ok()) {
+      err << "backout-agent run: cannot start:\n" << s.error() << "\n";
+      return kExitBadInput;
+    }
+    std::atomic<int> received{0};
+    std::thread signal_thread([&] {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      received = sig;
+      runtime.stop();
+    });
+    sd_notify(0, "READY=1\nSTATUS=watching");
+    runtime.run();
+    sd_notify(0, "STOPPING=1");
+    if (received == 0) {
+      // run() returned without a signal: the sigwait thread still waits; wake it.
+      pthread_kill(signal_thread.native_handle(), SIGTERM);
+    }
+    signal_thread.join();
+    if (received != SIGHUP) {
+      spdlog::info("stopped{}", received == 0 ? "" : " on signal " + std::to_string(received.load()));
+      break;
+    }
+    // SIGHUP: reload. An invalid plan keeps the running one.
+    spdlog::info("SIGHUP: reloading {}", path);
+    std::ostringstream diag;
+    if (auto next = load_for_run(path, args.flag("allow-draft"), diag)) {
+      plan = std::move(next);
+      spdlog::info("reloaded {}", path);
+    } else {
+      spdlog::error("the new plan is not valid; keeping the running one:\n{}", diag.str());
+    }
+  }
+  return code;
+}
+
+}  // namespace backout::agent

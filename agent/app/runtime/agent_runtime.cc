@@ -1,0 +1,535 @@
+#include "app/runtime/agent_runtime.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "app/api/api.h"
+#include "app/http/http_server.h"
+#include "app/http/router.h"
+#include "app/runtime/agent_metrics.h"
+#include "app/runtime/dispatcher.h"
+#include "app/runtime/outbox.h"
+#include "app/runtime/secrets.h"
+#include "app/runtime/source_status.h"
+#include "app/runtime/status_json.h"
+#include "app/runtime/timeline.h"
+#include "app/store/restore.h"
+#include "app/store/state_store.h"
+#include "app/simulate/timeline_json.h"
+#include "backout/alerting/channel.h"
+#include "backout/collectors/collector.h"
+#include "backout/core/text.h"
+#include "backout/net/http_client.h"
+#include "backout/rules/watch.h"
+
+namespace backout::agent {
+namespace {
+
+namespace asio = boost::asio;
+
+/// Delivers a collector's samples to the watch's router and its outcome to metrics, the source
+/// table, the timeline and the log. Called on the collector's strand only.
+class SourceSink final : public collectors::SampleSink {
+ public:
+  SourceSink(std::string id, rules::SourceRouter* router, SourceStatusTable& table,
+             AgentMetrics& metrics, Timeline& timeline, const Clock& clock,
+             std::chrono::minutes offset)
+      : id_(std::move(id)),
+        router_(router),
+        table_(table),
+        metrics_(metrics),
+        timeline_(timeline),
+        clock_(clock),
+        offset_(offset) {}
+
+  void record(const std::string& metric, const rules::Labels& labels, double value) override {
+    router_->record(metric, labels, value);
+  }
+
+  void end_attempt(const collectors::AttemptOutcome& o) override {
+    router_->set_up(o.up);
+    router_->end_batch();
+    const TimePoint now = clock_.now();
+    std::optional<bool> before = table_.record(id_, now, o.up, o.duration, o.error, o.samples,
+                                               o.malformed, o.dropped);
+    metrics_.on_attempt(id_, o.up, o.duration, o.malformed, o.dropped);
+    if (!before || *before != o.up) {
+      if (o.up) {
+        spdlog::info("source {} is up ({} samples in {})", id_, o.samples,
+                     format_span(o.duration));
+      } else {
+        spdlog::warn("source {} is down: {}", id_, o.error);
+      }
+      timeline_.append("{\"at\": " + json_quote(format_rfc3339(now, offset_)) +
+                       ", \"kind\": \"source\", \"source\": " + json_quote(id_) +
+                       ", \"up\": " + (o.up ? "true" : "false") +
+                       (o.up ? std::string() : ", \"error\": " + json_quote(o.error)) + "}");
+    }
+    if (o.malformed > 0 && malformed_logged_ < 3) {
+      ++malformed_logged_;
+      spdlog::warn("source {}: {} malformed lines skipped ({})", id_, o.malformed, o.error);
+    }
+  }
+
+ private:
+  std::string id_;
+  rules::SourceRouter* router_;
+  SourceStatusTable& table_;
+  AgentMetrics& metrics_;
+  Timeline& timeline_;
+  const Clock& clock_;
+  std::chrono::minutes offset_;
+  int malformed_logged_ = 0;
+};
+
+std::string severity_text(const std::optional<rules::Severity>& s) {
+  return s ? std::string(rules::to_string(*s)) : std::string("-");
+}
+
+}  // namespace
+
+struct AgentRuntime::Impl {
+  Impl(rules::Plan p, RuntimeOptions o, const Clock& c)
+      : plan(std::move(p)),
+        options(o),
+        clock(c),
+        io(),
+        tick_strand(asio::make_strand(io)),
+        timer(tick_strand),
+        watch(plan),
+        metrics(plan),
+        http_client(io.get_executor()) {}
+
+  void tick();
+  void schedule_tick();
+  Status open_store();
+  void persist_after_tick(const rules::TickResult& r);
+  Timeline& timeline() { return *timeline_store; }
+  void rebuild_status(TimePoint now);
+  alerting::MessageContext message_context(TimePoint now) const;
+
+  rules::Plan plan;
+  RuntimeOptions options;
+  const Clock& clock;
+  asio::io_context io;
+  asio::strand<asio::io_context::executor_type> tick_strand;
+  asio::steady_timer timer;
+  std::chrono::steady_clock::time_point next_tick{};
+
+  std::mutex watch_mu;  // guards watch (ticks and acts)
+  rules::Watch watch;
+  AgentMetrics metrics;
+  SourceStatusTable sources;
+  std::unique_ptr<StateStore> store;
+  std::unique_ptr<Timeline> timeline_store;
+  std::unique_ptr<Outbox> outbox;
+  net::HttpClient http_client;
+  std::unique_ptr<Dispatcher> dispatcher;
+  bool baselines_saved = false;
+  bool final_flag_saved = false;
+
+  std::vector<std::unique_ptr<SourceSink>> sinks;
+  std::vector<std::unique_ptr<collectors::Collector>> collectors;
+  std::vector<asio::strand<asio::io_context::executor_type>> collector_strands;
+  http::Router router;
+  std::unique_ptr<http::HttpServer> server;
+
+  std::mutex status_mu;
+  std::string status;  // latest status JSON
+  std::atomic<bool> ready{false};
+  std::atomic<std::int64_t> last_tick_ns{0};
+  std::atomic<bool> stopping{false};
+  bool last_phase_known = false;
+  // Keeps io.run() going until stop() releases it.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+};
+
+AgentRuntime::AgentRuntime(rules::Plan plan, RuntimeOptions options, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(plan), options, clock)) {}
+
+AgentRuntime::~AgentRuntime() {
+  stop();
+}
+
+std::uint16_t AgentRuntime::http_port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+
+alerting::MessageContext AgentRuntime::Impl::message_context(TimePoint now) const {
+  alerting::MessageContext ctx;
+  ctx.plan = &plan;
+  ctx.statuses = watch.evaluator().statuses();
+  ctx.decision = watch.decision();
+  ctx.episodes = watch.paging().episodes();
+  ctx.acts = watch.acts();
+  ctx.now = now;
+  return ctx;
+}
+
+void AgentRuntime::Impl::rebuild_status(TimePoint now) {
+  std::string s = status_json(watch, sources.snapshot(), now);
+  std::lock_guard lock(status_mu);
+  status = std::move(s);
+}
+
+Status AgentRuntime::prepare() {
+  Impl& m = *impl_;
+  const std::chrono::minutes off = m.plan.window.offset();
+  if (Status s = m.open_store(); !s.ok()) {
+    return s;
+  }
+  m.dispatcher = std::make_unique<Dispatcher>(m.io.get_executor(), *m.outbox, m.clock, m.metrics,
+                                              m.timeline(), off);
+  // Collectors, one per source, each on its own strand.
+  collectors::Registry registry = collectors::builtin_registry();
+  std::vector<std::string> problems;
+  for (const rules::Source& src : m.plan.sources) {
+    m.sources.add(src.id, src.kind);
+    const collectors::SourceKind* kind = registry.find(src.kind);
+    if (kind == nullptr) {
+      problems.push_back("sources." + src.id + ": this build has no collector for kind '" +
+                         src.kind + "'");
+      continue;
+    }
+    auto sink = std::make_unique<SourceSink>(src.id, m.watch.router(src.id), m.sources, m.metrics,
+                                             m.timeline(), m.clock, off);
+    m.collector_strands.push_back(asio::make_strand(m.io));
+    collectors::CollectorContext ctx;
+    ctx.executor = m.collector_strands.back();
+    ctx.sink = sink.get();
+    ctx.http = &m.http_client;
+    ctx.resolve_secret = [id = src.id](const rules::SecretRef& ref) {
+      return resolve_secret(ref, "sources." + id);
+    };
+    auto collector = kind->create(src, ctx);
+    if (!collector.ok()) {
+      problems.push_back("sources." + src.id + ": " + collector.error());
+      continue;
+    }
+    m.sinks.push_back(std::move(sink));
+    m.collectors.push_back(std::move(collector).value());
+  }
+  // Channels.
+  auto resolver = [](const rules::SecretRef& ref) { return resolve_secret(ref, "notify"); };
+  for (const auto* ch : {&m.plan.notify.chat, &m.plan.notify.alertmanager,
+                         &m.plan.notify.pagerduty, &m.plan.notify.webhook}) {
+    if (!ch->has_value()) {
+      continue;
+    }
+    auto channel = alerting::make_channel(**ch, m.http_client, resolver);
+    if (!channel.ok()) {
+      problems.push_back("notify." + (*ch)->kind + ": " + channel.error());
+      continue;
+    }
+    m.dispatcher->add_channel(std::move(channel).value());
+  }
+  // API token.
+  std::optional<std::string> token;
+  if (m.plan.server.token) {
+    auto t = resolve_secret(*m.plan.server.token, "server.token");
+    if (!t.ok()) {
+      problems.push_back("server: " + t.error());
+    } else {
+      token = *t;
+    }
+  }
+  if (!problems.empty()) {
+    return Error{join(problems, "\n")};
+  }
+  // HTTP server and API.
+  ApiContext api;
+  api.watch_mu = &m.watch_mu;
+  api.watch = &m.watch;
+  api.clock = &m.clock;
+  api.metrics = &m.metrics;
+  api.timeline = &m.timeline();
+  api.token = token;
+  api.status = [&m] {
+    std::lock_guard lock(m.status_mu);
+    return m.status;
+  };
+  api.ready = [&m] { return m.ready.load(); };
+  api.live = [&m] {
+    const auto last = m.last_tick_ns.load();
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    return last == 0 || now - last < (m.options.tick * 20 + std::chrono::seconds{2}).count();
+  };
+  api.on_act = [&m](const std::string&) {
+    if (Status s = m.store->save_episodes(m.watch.paging().episodes()); !s.ok()) {
+      m.metrics.on_error("state_store");
+      spdlog::error("{}", s.error());
+    }
+    m.rebuild_status(m.clock.now());
+  };
+  register_api(m.router, std::move(api));
+  m.server = std::make_unique<http::HttpServer>(
+      m.io, [&m](const http::HttpRequest& req) { return m.router.dispatch(req); });
+  std::string host = m.plan.server.host;
+  std::uint16_t port = m.plan.server.port;
+  if (m.options.listen) {
+    const std::string& l = *m.options.listen;
+    std::size_t colon = l.rfind(':');
+    host = l.substr(0, colon);
+    port = static_cast<std::uint16_t>(std::stoi(l.substr(colon + 1)));
+  }
+  try {
+    m.server->listen(host, port);
+  } catch (const std::exception& e) {
+    return Error{e.what()};
+  }
+  spdlog::info("listening on {}:{}", host, m.server->port());
+  {
+    std::lock_guard lock(m.watch_mu);
+    m.rebuild_status(m.clock.now());
+  }
+  return {};
+}
+
+void AgentRuntime::Impl::schedule_tick() {
+  next_tick += std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.tick);
+  const auto now = std::chrono::steady_clock::now();
+  if (next_tick < now) {
+    // Fell behind (a stalled machine): skip the missed ticks instead of bursting.
+    metrics.on_error("tick_overrun");
+    next_tick = now;
+  }
+  timer.expires_at(next_tick);
+  timer.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping) {
+      tick();
+      schedule_tick();
+    }
+  });
+}
+
+void AgentRuntime::Impl::tick() {
+  std::lock_guard lock(watch_mu);
+  const TimePoint now = clock.now();
+  const auto t0 = std::chrono::steady_clock::now();
+  rules::TickResult r = watch.tick(now);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  last_tick_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+  metrics.on_tick(watch, std::chrono::duration_cast<Duration>(elapsed));
+  for (const std::string& line : timeline_lines(plan, r)) {
+    timeline().append(line);
+  }
+  const auto off = plan.window.offset();
+  if (r.phase_changed) {
+    timeline().append("{\"at\": " + json_quote(format_rfc3339(now, off)) +
+                    ", \"kind\": \"phase\", \"phase\": \"" +
+                    std::string(rules::to_string(r.decision.phase)) + "\"}");
+    if (last_phase_known) {
+      spdlog::warn("phase {}: {}", rules::to_string(r.decision.phase),
+                   r.decision.phase == rules::Phase::kInWindow
+                       ? "the deployment window is open; paging is on"
+                       : "the deployment window has closed; still watching");
+    }
+    last_phase_known = true;
+  }
+  for (const rules::TriggerChange& ch : r.changes) {
+    const rules::TriggerStatus& st = ch.to;
+    auto level = st.state == rules::TriggerState::kBreached ? spdlog::level::warn
+                                                             : spdlog::level::info;
+    spdlog::log(level, "trigger {}: {} -> {} ({}) {}", plan.triggers[ch.trigger].id,
+                rules::to_string(ch.from), rules::to_string(st.state),
+                severity_text(st.severity), st.evidence);
+  }
+  if (r.recommendation_changed) {
+    spdlog::warn("recommendation {}: {}", rules::headline(r.decision.recommendation),
+                 r.decision.reason);
+  }
+  for (const rules::Page& p : r.pages) {
+    spdlog::info("page {} ({}) to {} [{}] about {}", p.key, rules::to_string(p.kind),
+                 p.decides.empty() ? "nobody (posted)" : p.decides, join(p.mention, " "),
+                 join(p.triggers, ", "));
+  }
+  if (!r.pages.empty()) {
+    dispatcher->submit(r.pages, message_context(now));
+  }
+  persist_after_tick(r);
+  rebuild_status(now);
+}
+
+Status AgentRuntime::Impl::open_store() {
+  auto opened = StateStore::open(plan.state_dir);
+  if (!opened.ok()) {
+    return Error{opened.error()};
+  }
+  store = std::move(opened).value();
+  auto on_error = [this](const std::string& e) {
+    metrics.on_error("state_store");
+    spdlog::error("{}; continuing, but this event may not survive a restart", e);
+  };
+  timeline_store = std::make_unique<StoreTimeline>(*store, on_error);
+  outbox = std::make_unique<StoreOutbox>(*store, on_error);
+  // The state belongs to one plan's window; a different release or window starts afresh.
+  const std::string identity = plan.header.project + "|" + plan.header.release + "|" +
+                               format_rfc3339(plan.window.start.at, plan.window.offset()) +
+                               (options.start_now ? "|start-now" : "");
+  const std::string stored = store->identity();
+  if (!stored.empty() && stored != identity) {
+    std::string suffix = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                            clock.now().time_since_epoch())
+                                            .count());
+    spdlog::info("the state in {} belongs to another plan or window ({}); moving it aside as "
+                 "state-{}.db",
+                 store->path(), stored, suffix);
+    if (Status s = store->archive_and_reset(suffix); !s.ok()) {
+      return s;
+    }
+  }
+  if (Status s = store->set_identity(identity); !s.ok()) {
+    return s;
+  }
+  if (options.start_now) {
+    // Keep the rehearsal's shifted window across restarts while it lasts.
+    const Duration length = plan.window.length();
+    const TimePoint now = clock.now();
+    TimePoint start = now;
+    if (auto f = store->flag("shifted_start")) {
+      TimePoint stored_start{Duration{std::stoll(*f)}};
+      if (stored_start + length > now) {
+        start = stored_start;
+      }
+    }
+    if (start == now) {
+      (void)store->set_flag("shifted_start", std::to_string(start.time_since_epoch().count()));
+    }
+    plan.window.start.at = start;
+    plan.window.end.at = start + length;
+    spdlog::info("--start-now: the window runs {} to {} ({}), point of no return {}",
+                 format_clock(plan.window.start.at, plan.window.offset()),
+                 format_clock(plan.window.end.at, plan.window.offset()),
+                 format_offset(plan.window.offset()),
+                 format_clock(plan.window.point_of_no_return(), plan.window.offset()));
+  }
+  // Restore: acts from the timeline, baselines, episodes (with their breaches), flags.
+  const std::size_t n = store->event_count();
+  rules::HumanActs acts = acts_from_timeline(store->events(0, n));
+  std::map<std::string, double> baselines = store->load_baselines();
+  std::vector<rules::Episode> episodes = store->load_episodes();
+  const bool final_sent = store->flag("final_sent").has_value();
+  for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
+    if (auto it = baselines.find(plan.triggers[i].id); it != baselines.end()) {
+      watch.evaluator().restore_baseline(i, it->second);
+      baselines_saved = true;
+    }
+  }
+  std::size_t open_breaches = 0;
+  for (const rules::Episode& e : episodes) {
+    if (!e.open()) {
+      continue;
+    }
+    for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
+      if (plan.triggers[i].id == e.trigger) {
+        watch.evaluator().restore_breach(i, e.severity, e.opened_at);
+        ++open_breaches;
+      }
+    }
+  }
+  watch.restore_acts(acts);
+  watch.paging().restore(episodes, final_sent);
+  final_flag_saved = final_sent;
+  if (n > 0) {
+    spdlog::info("restored from {}: {} timeline events, {} baselines, {} open breaches, {} "
+                 "fix-forwards, {} decisions, {} raises",
+                 store->path(), n, baselines.size(), open_breaches, acts.fix_forwards.size(),
+                 acts.decisions.size(), acts.raises.size());
+    timeline().append("{\"at\": " + json_quote(format_rfc3339(clock.now(),
+                                                                plan.window.offset())) +
+                      ", \"kind\": \"agent\", \"event\": \"restarted\"}");
+  } else {
+    timeline().append("{\"at\": " + json_quote(format_rfc3339(clock.now(),
+                                                                plan.window.offset())) +
+                      ", \"kind\": \"agent\", \"event\": \"started\"}");
+  }
+  return {};
+}
+
+void AgentRuntime::Impl::persist_after_tick(const rules::TickResult& r) {
+  if (!baselines_saved && watch.evaluator().baselines_frozen()) {
+    baselines_saved = true;
+    for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
+      if (auto b = watch.evaluator().baseline(i)) {
+        if (Status s = store->save_baseline(plan.triggers[i].id, *b, r.at); !s.ok()) {
+          metrics.on_error("state_store");
+          spdlog::error("{}", s.error());
+        }
+      }
+    }
+  }
+  if (!r.changes.empty() || !r.pages.empty()) {
+    if (Status s = store->save_episodes(watch.paging().episodes()); !s.ok()) {
+      metrics.on_error("state_store");
+      spdlog::error("{}", s.error());
+    }
+  }
+  if (!final_flag_saved && watch.paging().final_sent()) {
+    final_flag_saved = true;
+    (void)store->set_flag("final_sent", "1");
+  }
+}
+
+void AgentRuntime::run() {
+  Impl& m = *impl_;
+  if (m.stopping) {
+    return;
+  }
+  m.work.emplace(m.io.get_executor());
+  for (std::size_t i = 0; i < m.collectors.size(); ++i) {
+    asio::post(m.collector_strands[i], [c = m.collectors[i].get()] { c->start(); });
+  }
+  m.dispatcher->start();
+  asio::post(m.tick_strand, [&m] {
+    m.next_tick = std::chrono::steady_clock::now();
+    m.tick();
+    m.schedule_tick();
+  });
+  m.ready = true;
+  spdlog::info("watching {} release {}: {} triggers over {} sources, window {} to {} ({}), "
+               "point of no return {}",
+               m.plan.header.project, m.plan.header.release, m.plan.triggers.size(),
+               m.plan.sources.size(), format_rfc3339(m.plan.window.start.at, m.plan.window.offset()),
+               format_clock(m.plan.window.end.at, m.plan.window.offset()),
+               format_offset(m.plan.window.offset()),
+               format_clock(m.plan.window.point_of_no_return(), m.plan.window.offset()));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < std::max(1, m.options.io_threads); ++i) {
+    threads.emplace_back([&m] { m.io.run(); });
+  }
+  m.io.run();
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+void AgentRuntime::stop() {
+  Impl& m = *impl_;
+  if (m.stopping.exchange(true)) {
+    return;
+  }
+  m.ready = false;
+  for (std::size_t i = 0; i < m.collectors.size(); ++i) {
+    asio::post(m.collector_strands[i], [c = m.collectors[i].get()] { c->stop(); });
+  }
+  asio::post(m.tick_strand, [&m] { m.timer.cancel(); });
+  if (m.dispatcher) {
+    m.dispatcher->stop();
+  }
+  m.http_client.cancel_all();
+  if (m.server) {
+    m.server->stop();
+  }
+  asio::post(m.io, [&m] { m.work.reset(); });
+}
+
+}  // namespace backout::agent

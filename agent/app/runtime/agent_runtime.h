@@ -1,0 +1,56 @@
+// The running agent: an Asio io_context with a few threads; one collector per source on its own
+// strand feeding the watch's lock-free windows; a scheduler tick that evaluates every trigger,
+// updates /metrics and the status snapshot, writes the timeline and hands pages to the
+// dispatcher; the HTTP server with /metrics, health, the status API and the human acts.
+//
+// Thread-safety: prepare() and run() from one thread; stop() from any thread (signal handlers
+// post it). Time: wall-clock time from the injected Clock (the plan's window is wall-clock);
+// periods on steady timers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backout/core/clock.h"
+#include "backout/core/result.h"
+#include "backout/rules/plan.h"
+
+namespace backout::agent {
+
+struct RuntimeOptions {
+  Duration tick = std::chrono::milliseconds{250};
+  int io_threads = 2;
+  /// Overrides server.listen (tests: "127.0.0.1:0").
+  std::optional<std::string> listen;
+  /// Rehearsal: the window starts now and keeps its length. A restart during that window keeps
+  /// the shifted start (stored in the state store) instead of shifting again.
+  bool start_now = false;
+};
+
+class AgentRuntime {
+ public:
+  AgentRuntime(rules::Plan plan, RuntimeOptions options, const Clock& clock);
+  ~AgentRuntime();
+  AgentRuntime(const AgentRuntime&) = delete;
+  AgentRuntime& operator=(const AgentRuntime&) = delete;
+
+  /// Resolves secrets, creates collectors and channels, binds the HTTP server. Fails with an
+  /// operator-readable message (an unset environment variable, a port in use); nothing runs yet.
+  Status prepare();
+  /// Starts collectors, the scheduler and the dispatcher and runs until stop(); returns after
+  /// every thread has finished (within a second of stop()).
+  void run();
+  /// Asks run() to return. Idempotent; safe from any thread.
+  void stop();
+
+  /// The bound HTTP port (after prepare()).
+  std::uint16_t http_port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace backout::agent

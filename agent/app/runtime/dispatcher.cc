@@ -1,0 +1,168 @@
+#include "app/runtime/dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <random>
+
+#include "backout/core/text.h"
+
+namespace backout::agent {
+
+struct Dispatcher::Worker {
+  Worker(boost::asio::any_io_executor ex, std::unique_ptr<alerting::Channel> ch)
+      : strand(boost::asio::make_strand(ex)), timer(strand), channel(std::move(ch)) {}
+  boost::asio::strand<boost::asio::any_io_executor> strand;
+  boost::asio::steady_timer timer;
+  std::unique_ptr<alerting::Channel> channel;
+  bool busy = false;
+  std::atomic<bool> stopped{false};
+  std::mt19937_64 rng{std::random_device{}()};
+};
+
+Dispatcher::Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, const Clock& clock,
+                       AgentMetrics& metrics, Timeline& timeline, std::chrono::minutes offset)
+    : executor_(std::move(executor)),
+      outbox_(outbox),
+      clock_(clock),
+      metrics_(metrics),
+      timeline_(timeline),
+      offset_(offset) {}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::add_channel(std::unique_ptr<alerting::Channel> channel) {
+  workers_.push_back(std::make_shared<Worker>(executor_, std::move(channel)));
+}
+
+std::vector<std::string> Dispatcher::channel_names() const {
+  std::vector<std::string> out;
+  for (const auto& w : workers_) {
+    out.push_back(w->channel->name());
+  }
+  return out;
+}
+
+Duration Dispatcher::backoff(int attempts, double unit) {
+  const double base = std::min(60.0, std::pow(2.0, std::min(attempts, 10)));
+  return from_seconds(base * (0.5 + 0.5 * std::clamp(unit, 0.0, 1.0)));
+}
+
+void Dispatcher::submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx) {
+  const TimePoint now = clock_.now();
+  for (const rules::Page& page : pages) {
+    ctx.page = page;
+    ctx.now = page.at;
+    for (const auto& w : workers_) {
+      if (!w->channel->wants(page)) {
+        continue;
+      }
+      std::string payload = w->channel->render(ctx);
+      if (!outbox_.enqueue(w->channel->name(), page.key, payload, now)) {
+        spdlog::info("page {} for {} is already in the outbox; not sent twice", page.key,
+                     w->channel->name());
+      }
+    }
+  }
+  for (const auto& w : workers_) {
+    boost::asio::post(w->strand, [this, w] { pump(w); });
+  }
+}
+
+void Dispatcher::start() {
+  for (const auto& w : workers_) {
+    boost::asio::post(w->strand, [this, w] { pump(w); });
+  }
+}
+
+void Dispatcher::stop() {
+  stopped_ = true;
+  for (const auto& w : workers_) {
+    w->stopped = true;
+    boost::asio::post(w->strand, [w] { w->timer.cancel(); });
+  }
+}
+
+void Dispatcher::schedule(const std::shared_ptr<Worker>& w, Duration delay) {
+  w->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+  w->timer.async_wait([this, w](const boost::system::error_code& ec) {
+    if (!ec && !w->stopped) {
+      pump(w);
+    }
+  });
+}
+
+void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
+  if (w->busy || w->stopped) {
+    return;
+  }
+  const std::string name = w->channel->name();
+  std::optional<OutboxMessage> m = outbox_.head(name);
+  OutboxStats st = outbox_.stats(name, clock_.now());
+  metrics_.set_outbox(name, static_cast<double>(st.depth), to_seconds(st.oldest_age));
+  if (!m) {
+    return;
+  }
+  const TimePoint now = clock_.now();
+  if (m->next_attempt_at > now) {
+    schedule(w, m->next_attempt_at - now);
+    return;
+  }
+  w->busy = true;
+  const TimePoint started = now;
+  w->channel->deliver(m->payload, m->key, [this, w, msg = *m, started](
+                                               alerting::DeliveryResult r) {
+    boost::asio::post(w->strand, [this, w, msg, started, r] {
+      w->busy = false;
+      const TimePoint done = clock_.now();
+      const std::string channel = w->channel->name();
+      auto event = [&](const char* outcome) {
+        timeline_.append("{\"at\": " + json_quote(format_rfc3339(done, offset_)) +
+                         ", \"kind\": \"delivery\", \"channel\": " + json_quote(channel) +
+                         ", \"key\": " + json_quote(msg.key) + ", \"outcome\": \"" + outcome +
+                         "\", \"attempts\": " + std::to_string(msg.attempts + 1) +
+                         ", \"detail\": " + json_quote(r.detail) + "}");
+      };
+      switch (r.outcome) {
+        case alerting::Delivery::kDelivered:
+          outbox_.delivered(msg.id, done);
+          metrics_.on_notification(channel, "delivered");
+          event("delivered");
+          spdlog::info("delivered {} to {} ({}) in {}, {} after it was decided", msg.key, channel,
+                       r.detail, format_span(done - started), format_span(done - msg.created_at));
+          break;
+        case alerting::Delivery::kRetry: {
+          Duration delay = backoff(msg.attempts, std::uniform_real_distribution<double>(
+                                                     0, 1)(w->rng));
+          if (r.retry_after) {
+            delay = std::max(delay, std::min<Duration>(*r.retry_after, std::chrono::minutes{5}));
+          }
+          outbox_.retry(msg.id, done + delay, r.detail);
+          metrics_.on_notification(channel, "retry");
+          spdlog::warn("delivering {} to {} failed ({}); retrying in {} (attempt {})", msg.key,
+                       channel, r.detail, format_span(delay), msg.attempts + 2);
+          if (msg.attempts == 0) {
+            event("retry");
+          }
+          break;
+        }
+        case alerting::Delivery::kDrop:
+          outbox_.dropped(msg.id, r.detail, done);
+          metrics_.on_notification(channel, "dropped");
+          metrics_.on_error("notification_dropped");
+          event("dropped");
+          spdlog::error("{} refused {} for good ({}); check the channel's configuration", channel,
+                        msg.key, r.detail);
+          break;
+      }
+      pump(w);
+    });
+  });
+}
+
+}  // namespace backout::agent

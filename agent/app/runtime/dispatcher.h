@@ -1,0 +1,63 @@
+// Delivers pages: renders each page for every channel that wants it, stores the payload in the
+// outbox, and runs one delivery worker per channel that sends the oldest undelivered message
+// first, retrying with exponential backoff and jitter (1 s doubling to 60 s, or the channel's
+// Retry-After) until the channel accepts it. A channel down for minutes receives every message,
+// in order, once it is back. Sending never blocks the scheduler.
+//
+// Thread-safety: submit() from any thread (the scheduler calls it under the watch's lock);
+// workers run on their own strands. Time: timestamps from the injected Clock; waits on steady
+// timers.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/runtime/agent_metrics.h"
+#include "app/runtime/outbox.h"
+#include "app/runtime/timeline.h"
+#include "backout/alerting/channel.h"
+#include "backout/core/clock.h"
+
+namespace backout::agent {
+
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, const Clock& clock,
+             AgentMetrics& metrics, Timeline& timeline, std::chrono::minutes offset);
+  ~Dispatcher();
+
+  void add_channel(std::unique_ptr<alerting::Channel> channel);
+  std::vector<std::string> channel_names() const;
+
+  /// Renders and stores every page for every channel that wants it, then wakes the workers.
+  /// `ctx` carries the tick's statuses and decision; its `page` is set per page.
+  void submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx);
+
+  /// Starts the workers (they also deliver what the outbox held from before a restart).
+  void start();
+  /// Stops the workers; undelivered messages stay in the outbox.
+  void stop();
+
+  /// Backoff before attempt `attempts + 1`: 1 s doubling, capped at 60 s, with jitter in
+  /// [50%, 100%] from `unit` in [0, 1).
+  static Duration backoff(int attempts, double unit);
+
+ private:
+  struct Worker;
+  void pump(const std::shared_ptr<Worker>& w);
+  void schedule(const std::shared_ptr<Worker>& w, Duration delay);
+
+  boost::asio::any_io_executor executor_;
+  Outbox& outbox_;
+  const Clock& clock_;
+  AgentMetrics& metrics_;
+  Timeline& timeline_;
+  std::chrono::minutes offset_;
+  std::vector<std::shared_ptr<Worker>> workers_;
+  bool stopped_ = false;
+};
+
+}  // namespace backout::agent

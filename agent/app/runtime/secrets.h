@@ -1,0 +1,16 @@
+// Resolves the plan's secret references (`*_env`, `*_file`) to their values at start-up.
+// Stateless; thread-safe. Values are never logged.
+#pragma once
+
+#include <string>
+
+#include "backout/core/result.h"
+#include "backout/rules/source_options.h"
+
+namespace backout::agent {
+
+/// The value of an environment variable (must be set and non-empty) or of a file (trailing
+/// newlines removed). `what` names the key in errors: "sources.portal_db.dsn_env".
+Result<std::string> resolve_secret(const rules::SecretRef& ref, const std::string& what = "");
+
+}  // namespace backout::agent

@@ -1,0 +1,17 @@
+// Rebuilding the watch's state after a restart from the state store: the human acts replayed
+// from their timeline events, then episodes, baselines and flags from their tables. Pure
+// functions over the stored data; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "backout/rules/decision_engine.h"
+
+namespace backout::agent {
+
+/// The fix-forwards, raises (and their clears) and decisions recorded in the timeline events
+/// (JSON objects of kinds fix_forward, raise, raise_clear, decision); other kinds are skipped.
+rules::HumanActs acts_from_timeline(const std::vector<std::string>& events);
+
+}  // namespace backout::agent

@@ -1,0 +1,483 @@
+#include "app/store/state_store.h"
+
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+namespace backout::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::int64_t ns(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint tp(std::int64_t v) { return TimePoint{Duration{v}}; }
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
+      s_ = nullptr;
+    }
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return s_ != nullptr; }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  int step() { return sqlite3_step(s_); }
+  std::int64_t i64(int c) const { return sqlite3_column_int64(s_, c); }
+  double real(int c) const { return sqlite3_column_double(s_, c); }
+  bool null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::string text(int c) const {
+    const unsigned char* t = sqlite3_column_text(s_, c);
+    return t == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(t),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(s_, c)));
+  }
+  std::string error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Status done(Stmt& s, const char* what) {
+  if (!s.ok()) {
+    return Error{std::string("state store: cannot prepare ") + what};
+  }
+  int rc = s.step();
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    return Error{std::string("state store: ") + what + ": " + s.error()};
+  }
+  return {};
+}
+
+OutboxMessage read_message(const Stmt& s) {
+  OutboxMessage m;
+  m.id = s.i64(0);
+  m.channel = s.text(1);
+  m.key = s.text(2);
+  m.payload = s.text(3);
+  m.created_at = tp(s.i64(4));
+  m.attempts = static_cast<int>(s.i64(5));
+  m.next_attempt_at = tp(s.i64(6));
+  m.last_error = s.text(7);
+  return m;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return Error{"cannot create state_dir " + dir + ": " + ec.message() +
+                 "; create it and give the agent's user write access"};
+  }
+  std::unique_ptr<StateStore> s(new StateStore());
+  s->dir_ = dir;
+  s->path_ = (fs::path(dir) / "state.db").string();
+  if (sqlite3_open_v2(s->path_.c_str(), &s->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = s->db_ != nullptr ? sqlite3_errmsg(s->db_) : "out of memory";
+    return Error{"cannot open the state store " + s->path_ + ": " + msg};
+  }
+  sqlite3_busy_timeout(s->db_, 2000);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
+                             "PRAGMA foreign_keys=ON"}) {
+    if (Status st = s->exec(pragma); !st.ok()) {
+      return Error{"the state store " + s->path_ + " is not usable: " + st.error() +
+                   " (is it a SQLite database? is the directory writable?)"};
+    }
+  }
+  if (Status st = s->migrate(); !st.ok()) {
+    return Error{st.error()};
+  }
+  return s;
+}
+
+StateStore::~StateStore() {
+  if (db_ != nullptr) {
+    sqlite3_close_v2(db_);
+  }
+}
+
+Status StateStore::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    return Error{msg};
+  }
+  return {};
+}
+
+// Called before the store is shared (open) or with mu_ held (archive_and_reset).
+Status StateStore::migrate() {
+  if (Status s = exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT "
+                      "NULL)");
+      !s.ok()) {
+    return Error{"state store: " + s.error()};
+  }
+  int version = 0;
+  {
+    Stmt q(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (q.ok() && q.step() == SQLITE_ROW) {
+      version = std::stoi(q.text(0));
+    }
+  }
+  if (version > kSchemaVersion) {
+    return Error{"the state store " + path_ + " has schema version " + std::to_string(version) +
+                 ", newer than this agent's " + std::to_string(kSchemaVersion) +
+                 "; run the newer agent or move the file aside"};
+  }
+  // Migrations, one per version, each in a transaction.
+  static const char* const kMigrations[] = {
+      // 1: the first schema.
+      "CREATE TABLE timeline (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, "
+      "  kind TEXT NOT NULL, event TEXT NOT NULL);"
+      "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, "
+      "  key TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL, "
+      "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, "
+      "  last_error TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'pending', "
+      "  done_at INTEGER, UNIQUE (channel, key));"
+      "CREATE INDEX outbox_pending ON outbox (channel, state, id);"
+      "CREATE TABLE episodes (trigger TEXT NOT NULL, number INTEGER NOT NULL, "
+      "  severity TEXT NOT NULL, opened_at INTEGER NOT NULL, paged_at INTEGER, "
+      "  last_page_at INTEGER, acked_at INTEGER, acked_by TEXT NOT NULL DEFAULT '', "
+      "  escalated INTEGER NOT NULL, pnr_warned INTEGER NOT NULL, pages INTEGER NOT NULL, "
+      "  resolved_at INTEGER, PRIMARY KEY (trigger, number));"
+      "CREATE TABLE baselines (trigger TEXT PRIMARY KEY, value REAL NOT NULL, "
+      "  captured_at INTEGER NOT NULL);"
+      "CREATE TABLE flags (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+  };
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Status s = exec(std::string("BEGIN IMMEDIATE;") + kMigrations[v] +
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '" +
+                    std::to_string(v + 1) + "');COMMIT;");
+    if (!s.ok()) {
+      (void)exec("ROLLBACK");
+      return Error{"state store: migration to schema " + std::to_string(v + 1) + " failed: " +
+                   s.error()};
+    }
+  }
+  return {};
+}
+
+std::string StateStore::identity() {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT value FROM meta WHERE key = 'identity'");
+  if (q.ok() && q.step() == SQLITE_ROW) {
+    return q.text(0);
+  }
+  return {};
+}
+
+Status StateStore::set_identity(const std::string& identity) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('identity', ?)");
+  q.bind(1, identity);
+  return done(q, "set identity");
+}
+
+Status StateStore::archive_and_reset(const std::string& suffix) {
+  std::lock_guard lock(mu_);
+  (void)exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+  std::error_code ec;
+  fs::path archived = fs::path(dir_) / ("state-" + suffix + ".db");
+  fs::rename(path_, archived, ec);
+  if (ec) {
+    return Error{"cannot move " + path_ + " aside: " + ec.message()};
+  }
+  fs::remove(path_ + "-wal", ec);
+  fs::remove(path_ + "-shm", ec);
+  if (sqlite3_open_v2(path_.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Error{"cannot recreate the state store " + path_};
+  }
+  (void)exec("PRAGMA journal_mode=WAL");
+  (void)exec("PRAGMA synchronous=NORMAL");
+  return migrate();
+}
+
+Status StateStore::append_event(const std::string& json, TimePoint at, const std::string& kind) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "INSERT INTO timeline (at, kind, event) VALUES (?, ?, ?)");
+  q.bind(1, ns(at)).bind(2, kind).bind(3, json);
+  return done(q, "append to the timeline");
+}
+
+std::vector<std::string> StateStore::events(std::size_t from, std::size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  Stmt q(db_, "SELECT event FROM timeline ORDER BY id LIMIT ? OFFSET ?");
+  q.bind(1, static_cast<std::int64_t>(limit)).bind(2, static_cast<std::int64_t>(from));
+  while (q.ok() && q.step() == SQLITE_ROW) {
+    out.push_back(q.text(0));
+  }
+  return out;
+}
+
+std::size_t StateStore::event_count() {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT COUNT(*) FROM timeline");
+  return q.ok() && q.step() == SQLITE_ROW ? static_cast<std::size_t>(q.i64(0)) : 0;
+}
+
+Result<bool> StateStore::outbox_enqueue(const std::string& channel, const std::string& key,
+                                        const std::string& payload, TimePoint now) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "INSERT OR IGNORE INTO outbox (channel, key, payload, created_at, "
+              "next_attempt_at) VALUES (?, ?, ?, ?, ?)");
+  q.bind(1, channel).bind(2, key).bind(3, payload).bind(4, ns(now)).bind(5, ns(now));
+  if (Status s = done(q, "store a message in the outbox"); !s.ok()) {
+    return Error{s.error()};
+  }
+  return sqlite3_changes(db_) > 0;
+}
+
+std::optional<OutboxMessage> StateStore::outbox_head(const std::string& channel) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT id, channel, key, payload, created_at, attempts, next_attempt_at, "
+              "last_error FROM outbox WHERE channel = ? AND state = 'pending' ORDER BY id "
+              "LIMIT 1");
+  q.bind(1, channel);
+  if (q.ok() && q.step() == SQLITE_ROW) {
+    return read_message(q);
+  }
+  return std::nullopt;
+}
+
+Status StateStore::outbox_delivered(std::int64_t id, TimePoint now) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, done_at = ? "
+              "WHERE id = ?");
+  q.bind(1, ns(now)).bind(2, id);
+  return done(q, "mark a message delivered");
+}
+
+Status StateStore::outbox_retry(std::int64_t id, TimePoint next_attempt,
+                                const std::string& error) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
+              "WHERE id = ?");
+  q.bind(1, ns(next_attempt)).bind(2, error).bind(3, id);
+  return done(q, "schedule a retry");
+}
+
+Status StateStore::outbox_dropped(std::int64_t id, const std::string& error, TimePoint now) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "UPDATE outbox SET state = 'dropped', attempts = attempts + 1, last_error = ?, "
+              "done_at = ? WHERE id = ?");
+  q.bind(1, error).bind(2, ns(now)).bind(3, id);
+  return done(q, "drop a message");
+}
+
+OutboxStats StateStore::outbox_stats(const std::string& channel, TimePoint now) {
+  std::lock_guard lock(mu_);
+  OutboxStats st;
+  Stmt q(db_, "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE channel = ? AND state = "
+              "'pending'");
+  q.bind(1, channel);
+  if (q.ok() && q.step() == SQLITE_ROW) {
+    st.depth = static_cast<std::size_t>(q.i64(0));
+    if (st.depth > 0 && !q.null(1)) {
+      st.oldest_age = now - tp(q.i64(1));
+    }
+  }
+  return st;
+}
+
+std::vector<OutboxMessage> StateStore::outbox_all() {
+  std::lock_guard lock(mu_);
+  std::vector<OutboxMessage> out;
+  Stmt q(db_, "SELECT id, channel, key, payload, created_at, attempts, next_attempt_at, "
+              "last_error FROM outbox ORDER BY id");
+  while (q.ok() && q.step() == SQLITE_ROW) {
+    out.push_back(read_message(q));
+  }
+  return out;
+}
+
+Status StateStore::save_episodes(const std::vector<rules::Episode>& episodes) {
+  std::lock_guard lock(mu_);
+  if (Status s = exec("BEGIN IMMEDIATE"); !s.ok()) {
+    return Error{"state store: " + s.error()};
+  }
+  for (const rules::Episode& e : episodes) {
+    Stmt q(db_, "INSERT OR REPLACE INTO episodes (trigger, number, severity, opened_at, "
+                "paged_at, last_page_at, acked_at, acked_by, escalated, pnr_warned, pages, "
+                "resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(1, e.trigger)
+        .bind(2, static_cast<std::int64_t>(e.number))
+        .bind(3, std::string(rules::to_string(e.severity)))
+        .bind(4, ns(e.opened_at));
+    auto opt = [&](int i, const std::optional<TimePoint>& t) {
+      if (t) {
+        q.bind(i, ns(*t));
+      } else {
+        q.bind_null(i);
+      }
+    };
+    opt(5, e.paged_at);
+    opt(6, e.last_page_at);
+    opt(7, e.acked_at);
+    q.bind(8, e.acked_by)
+        .bind(9, std::int64_t{e.escalated ? 1 : 0})
+        .bind(10, std::int64_t{e.pnr_warned ? 1 : 0})
+        .bind(11, static_cast<std::int64_t>(e.pages));
+    opt(12, e.resolved_at);
+    if (Status s = done(q, "save an episode"); !s.ok()) {
+      (void)exec("ROLLBACK");
+      return s;
+    }
+  }
+  if (Status s = exec("COMMIT"); !s.ok()) {
+    return Error{"state store: " + s.error()};
+  }
+  return {};
+}
+
+std::vector<rules::Episode> StateStore::load_episodes() {
+  std::lock_guard lock(mu_);
+  std::vector<rules::Episode> out;
+  Stmt q(db_, "SELECT trigger, number, severity, opened_at, paged_at, last_page_at, acked_at, "
+              "acked_by, escalated, pnr_warned, pages, resolved_at FROM episodes "
+              "ORDER BY opened_at, trigger, number");
+  while (q.ok() && q.step() == SQLITE_ROW) {
+    rules::Episode e;
+    e.trigger = q.text(0);
+    e.number = static_cast<std::uint64_t>(q.i64(1));
+    e.severity = rules::parse_severity(q.text(2)).value_or(rules::Severity::kMajor);
+    e.opened_at = tp(q.i64(3));
+    auto opt = [&](int c) -> std::optional<TimePoint> {
+      return q.null(c) ? std::nullopt : std::optional<TimePoint>(tp(q.i64(c)));
+    };
+    e.paged_at = opt(4);
+    e.last_page_at = opt(5);
+    e.acked_at = opt(6);
+    e.acked_by = q.text(7);
+    e.escalated = q.i64(8) != 0;
+    e.pnr_warned = q.i64(9) != 0;
+    e.pages = static_cast<std::uint32_t>(q.i64(10));
+    e.resolved_at = opt(11);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status StateStore::save_baseline(const std::string& trigger, double value, TimePoint at) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "INSERT OR REPLACE INTO baselines (trigger, value, captured_at) VALUES (?, ?, ?)");
+  q.bind(1, trigger).bind(2, value).bind(3, ns(at));
+  return done(q, "save a baseline");
+}
+
+std::map<std::string, double> StateStore::load_baselines() {
+  std::lock_guard lock(mu_);
+  std::map<std::string, double> out;
+  Stmt q(db_, "SELECT trigger, value FROM baselines");
+  while (q.ok() && q.step() == SQLITE_ROW) {
+    out[q.text(0)] = q.real(1);
+  }
+  return out;
+}
+
+Status StateStore::set_flag(const std::string& key, const std::string& value) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "INSERT OR REPLACE INTO flags (key, value) VALUES (?, ?)");
+  q.bind(1, key).bind(2, value);
+  return done(q, "set a flag");
+}
+
+std::optional<std::string> StateStore::flag(const std::string& key) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT value FROM flags WHERE key = ?");
+  q.bind(1, key);
+  if (q.ok() && q.step() == SQLITE_ROW) {
+    return q.text(0);
+  }
+  return std::nullopt;
+}
+
+void StoreTimeline::append(const std::string& json) {
+  TimePoint at{};
+  std::string kind;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(json, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.as_object();
+    if (auto it = o.find("at"); it != o.end() && it->value().is_string()) {
+      if (auto z = parse_rfc3339(std::string(it->value().as_string()))) {
+        at = z->at;
+      }
+    }
+    if (auto it = o.find("kind"); it != o.end() && it->value().is_string()) {
+      kind = std::string(it->value().as_string());
+    }
+  }
+  Status s = store_.append_event(json, at, kind);
+  if (!s.ok() && on_error_) {
+    on_error_(s.error());
+  }
+}
+
+std::vector<std::string> StoreTimeline::read(std::size_t from, std::size_t limit) const {
+  return store_.events(from, limit);
+}
+
+bool StoreOutbox::enqueue(const std::string& channel, const std::string& key,
+                          const std::string& payload, TimePoint now) {
+  auto r = store_.outbox_enqueue(channel, key, payload, now);
+  if (!r.ok()) {
+    if (on_error_) {
+      on_error_(r.error());
+    }
+    return false;
+  }
+  return *r;
+}
+
+std::optional<OutboxMessage> StoreOutbox::head(const std::string& channel) {
+  return store_.outbox_head(channel);
+}
+
+void StoreOutbox::delivered(std::int64_t id, TimePoint now) {
+  check(store_.outbox_delivered(id, now));
+}
+
+void StoreOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::string& error) {
+  check(store_.outbox_retry(id, next_attempt, error));
+}
+
+void StoreOutbox::dropped(std::int64_t id, const std::string& error, TimePoint now) {
+  check(store_.outbox_dropped(id, error, now));
+}
+
+OutboxStats StoreOutbox::stats(const std::string& channel, TimePoint now) {
+  return store_.outbox_stats(channel, now);
+}
+
+}  // namespace backout::agent

@@ -1,0 +1,147 @@
+#include "periodic_runner.h"
+
+#include <exception>
+
+namespace backout::collectors {
+namespace {
+
+class RunnerCollector final : public Collector {
+ public:
+  explicit RunnerCollector(std::shared_ptr<PeriodicRunner> runner) : runner_(std::move(runner)) {}
+  ~RunnerCollector() override { runner_->stop(); }
+  RunnerCollector(const RunnerCollector&) = delete;
+  RunnerCollector& operator=(const RunnerCollector&) = delete;
+
+  void start() override { runner_->start(); }
+  void stop() override { runner_->stop(); }
+
+ private:
+  std::shared_ptr<PeriodicRunner> runner_;
+};
+
+}  // namespace
+
+PeriodicRunner::PeriodicRunner(boost::asio::any_io_executor strand, SampleSink* sink,
+                               Duration every)
+    : strand_(std::move(strand)), sink_(sink), every_(every), timer_(strand_) {}
+
+void PeriodicRunner::start() {
+  if (started_ || stopped_) {
+    return;
+  }
+  started_ = true;
+  run_attempt();
+}
+
+void PeriodicRunner::stop() {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  try {
+    timer_.cancel();
+    if (in_flight_) {
+      in_flight_ = false;
+      cancel_attempt();
+    }
+  } catch (...) {
+    // Cancelling is best effort: stopped_ already keeps every later handler away from the sink.
+  }
+}
+
+void PeriodicRunner::run_attempt() {
+  if (stopped_) {
+    return;
+  }
+  ++attempt_;
+  in_flight_ = true;
+  attempt_start_ = std::chrono::steady_clock::now();
+  const std::uint64_t id = attempt_;
+  try {
+    begin_attempt(id);
+  } catch (const std::exception& e) {
+    finish(
+        id,
+        {.up = false, .duration = elapsed(), .error = std::string("internal error: ") + e.what()});
+  } catch (...) {
+    finish(id, {.up = false, .duration = elapsed(), .error = "internal error"});
+  }
+}
+
+void PeriodicRunner::record(std::uint64_t id, const std::string& metric,
+                            const rules::Labels& labels, double value) {
+  if (current(id)) {
+    sink_->record(metric, labels, value);
+  }
+}
+
+void PeriodicRunner::finish(std::uint64_t id, AttemptOutcome outcome) {
+  if (!current(id)) {
+    return;
+  }
+  sink_->record("up", {}, outcome.up ? 1.0 : 0.0);
+  sink_->record("duration", {}, to_seconds(outcome.duration));
+  in_flight_ = false;
+  sink_->end_attempt(outcome);
+  schedule_next();
+}
+
+Duration PeriodicRunner::elapsed() const {
+  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - attempt_start_);
+}
+
+void PeriodicRunner::schedule_next() {
+  if (stopped_) {
+    return;
+  }
+  // From the previous start, not its end, so the cadence does not drift by the attempt's
+  // duration; a time already past fires at once (the attempt ran longer than `every`).
+  timer_.expires_at(attempt_start_ + every_);
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->stopped_) {
+      return;
+    }
+    self->run_attempt();
+  });
+}
+
+std::unique_ptr<Collector> make_periodic_collector(std::shared_ptr<PeriodicRunner> runner) {
+  return std::make_unique<RunnerCollector>(std::move(runner));
+}
+
+Result<std::optional<std::string>> resolve_bearer_token(const rules::Source& source,
+                                                        const CollectorContext& ctx) {
+  const auto ref = source.options.secret("bearer_token");
+  if (!ref) {
+    return std::optional<std::string>();
+  }
+  const std::string where = "source '" + source.id + "': bearer_token (" + ref->describe() + ")";
+  if (!ctx.resolve_secret) {
+    return Error{where + ": no secret resolver configured"};
+  }
+  Result<std::string> value = ctx.resolve_secret(*ref);
+  if (!value) {
+    return Error{where + ": " + value.error()};
+  }
+  return std::optional<std::string>(std::move(value).value());
+}
+
+std::optional<std::string> check_context(const rules::Source& source, const CollectorContext& ctx,
+                                         bool needs_http) {
+  if (ctx.sink == nullptr) {
+    return "source '" + source.id + "': no sample sink";
+  }
+  if (!ctx.executor) {
+    return "source '" + source.id + "': no executor";
+  }
+  if (needs_http && ctx.http == nullptr) {
+    return "source '" + source.id + "': no HTTP client";
+  }
+  return std::nullopt;
+}
+
+std::chrono::milliseconds to_millis(Duration d) {
+  return std::chrono::ceil<std::chrono::milliseconds>(d);
+}
+
+}  // namespace backout::collectors

@@ -1,0 +1,21 @@
+// Factory of the `postgres` source kind (registered in registry.cc). Each attempt connects with
+// libpq in non-blocking mode driven by Asio, runs `query` and records `up`, `duration` and, when
+// the first column of the first row is a number, `value`.
+//
+// Thread-safety: the collector runs on the strand of its CollectorContext (collector.h).
+// Time: attempts start every `every` (steady clock) from the previous start; `timeout` bounds
+// host lookup + connect + query.
+#pragma once
+
+#include <memory>
+
+#include "backout/collectors/collector.h"
+
+namespace backout::collectors {
+
+/// Builds a postgres collector. Fails only when the `dsn` secret cannot be read or is not a
+/// libpq connection string; the message names the variable or file, never the secret.
+Result<std::unique_ptr<Collector>> create_postgres_collector(const rules::Source& source,
+                                                             CollectorContext ctx);
+
+}  // namespace backout::collectors
