@@ -1,4 +1,4 @@
-// Resolves the plan's secret references (`*_env`, `*_file`) to their values at start-up.
+// The agent's secret resolution: alerting::resolve_secret plus the key it is for and how to fix it.
 // Stateless; thread-safe. Values are never logged.
 #pragma once
 
