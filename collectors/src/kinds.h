@@ -34,6 +34,10 @@ Result<std::unique_ptr<Collector>> create_http_collector(const rules::Source& so
                                                          CollectorContext ctx);
 Result<std::unique_ptr<Collector>> create_tcp_collector(const rules::Source& source,
                                                         CollectorContext ctx);
+Result<std::unique_ptr<Collector>> create_promql_collector(const rules::Source& source,
+                                                           CollectorContext ctx);
+Result<std::unique_ptr<Collector>> create_push_collector(const rules::Source& source,
+                                                         CollectorContext ctx);
 
 /// Names of the `(?<name>...)` groups of a log regex, in order.
 std::vector<std::string> log_named_groups(const std::string& regex);

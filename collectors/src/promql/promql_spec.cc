@@ -36,6 +36,11 @@ rules::SourceKindSpec promql_spec() {
                                          "' must be an identifier ([A-Za-z_][A-Za-z0-9_]*) so "
                                          "that measures can name it"});
       }
+      if (name == "up" || name == "duration") {
+        issues.push_back({"queries", "query name '" + name +
+                                         "' is taken: SRC.up and SRC.duration say how the "
+                                         "queries went; choose another name"});
+      }
       if (expr.empty()) {
         issues.push_back({"queries", "query '" + name + "' is empty; give a PromQL expression"});
       }

@@ -27,6 +27,8 @@ class HttpClient;
 
 namespace backout::collectors {
 
+class PushHub;
+
 /// Outcome of one scrape or probe: for the agent's /metrics, log and status API.
 struct AttemptOutcome {
   bool up = false;
@@ -59,6 +61,7 @@ struct CollectorContext {
   SampleSink* sink = nullptr;
   net::HttpClient* http = nullptr;  // shared HTTP(S) client
   SecretResolver resolve_secret;
+  PushHub* push = nullptr;  // where the HTTP push API delivers (push_hub.h); for `push` sources
 };
 
 class Collector {
