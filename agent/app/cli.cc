@@ -25,6 +25,21 @@ struct CommandDoc {
   std::function<int(const Args&, std::ostream&, std::ostream&)> run;
 };
 
+// The options every human act shares: where the agent is and the API token.
+std::vector<OptionDoc> act_options(std::vector<OptionDoc> own) {
+  own.push_back({"agent", "URL", "the agent's API (default http://127.0.0.1:9750)", false});
+  own.push_back({"plan", "FILE", "take the agent's address (server.listen) and token from the plan",
+                 false});
+  own.push_back({"token-env", "VAR", "environment variable holding the API token (default "
+                 "BACKOUT_AGENT_TOKEN)", false});
+  own.push_back({"token-file", "FILE", "file holding the API token", false});
+  return own;
+}
+
+const char* const kActExits =
+    "Prints the agent's answer in one line. Exit codes: 0 the agent accepted it, 2 it refused\n"
+    "(its reason is printed) or the options are wrong, 1 the agent cannot be reached.";
+
 const std::vector<CommandDoc>& commands() {
   static const std::vector<CommandDoc> list = {
       {"run",
@@ -34,6 +49,7 @@ const std::vector<CommandDoc>& commands() {
         {"allow-draft", "", "run a plan whose status is draft (rehearsals)", false},
         {"tick", "DURATION", "evaluation cadence (default 250ms)", false},
         {"listen", "HOST:PORT", "override server.listen (e.g. 127.0.0.1:0)", false},
+        {"state-dir", "DIR", "override state_dir (rehearsals, tests)", false},
         {"log-level", "LEVEL", "trace, debug, info (default), warn, error or off", false}},
        "Runs until SIGINT or SIGTERM (exit 0). SIGHUP re-reads the plan: an invalid plan is\n"
        "logged and the running one kept. Exit codes: 0 clean stop, 2 bad plan or configuration\n"
@@ -56,6 +72,52 @@ const std::vector<CommandDoc>& commands() {
        "postgres, SRC.value. Output: one JSON object per line for every change: kind trigger,\n"
        "recommendation or notify (see README). Exit codes: 0, 2 on a bad plan or replay.",
        simulate_command},
+      {"report",
+       "write the post-backout review (Markdown) from the state store's timeline",
+       {{"state-dir", "DIR", "the agent's state_dir (holding state.db)", true},
+        {"out", "FILE", "write the review to FILE instead of stdout", false},
+        {"plan", "FILE", "the plan: names, roles, authority and rehearsed durations", false}},
+       "Follows the backout plan template: plan header, the post-backout review's questions\n"
+       "(answered from the timeline where it can, else left to the team), what triggered the\n"
+       "backout, decisions made and by whom, planned vs actual durations, pages and their\n"
+       "delivery, and the timeline of events. Safe to run while the agent runs.\n"
+       "Exit codes: 0, 2 when DIR holds no state store or it cannot be read.",
+       report_command},
+      {"ack",
+       "acknowledge open breaches (stops repeats and escalation)",
+       act_options({{"by", "WHO", "who acknowledges, e.g. @jane.doe", true},
+                    {"trigger", "ID", "the trigger (default: every open breach)", false}}),
+       std::string("POST /api/v1/ack to the running agent.\n") + kActExits,
+       ack_command},
+      {"fix-forward",
+       "declare that a major breach will be fixed forward by an ETA",
+       act_options({{"trigger", "ID", "the breached trigger", true},
+                    {"eta", "TIME", "RFC 3339 time or a duration from now (30m)", true},
+                    {"by", "WHO", "who declares it", true}}),
+       std::string("POST /api/v1/fix-forward. An ETA after the point of no return is recorded\n"
+                   "but not honoured: the recommendation stays BACKOUT.\n") +
+           kActExits,
+       fix_forward_command},
+      {"decide",
+       "record a decision: backout, go, or extend the window",
+       act_options({{"decision", "WHAT", "backout, go or extend", true},
+                    {"by", "WHO", "who decides", true},
+                    {"note", "TEXT", "why, for the timeline and the review", false},
+                    {"until", "TIME", "with extend: the window's new end (RFC 3339 or 1h)",
+                     false}}),
+       std::string("POST /api/v1/decision. go accepts the breaches open now; backout stands for\n"
+                   "the rest of the window.\n") +
+           kActExits,
+       decide_command},
+      {"raise",
+       "raise a manual trigger (e.g. a security breach no signal sees), or clear one",
+       act_options({{"severity", "SEV", "critical, major or discretionary", false},
+                    {"reason", "TEXT", "what was seen", false},
+                    {"by", "WHO", "who raises or clears it", true},
+                    {"clear", "ID", "clear the raise ID (manual_1, ...) instead", false}}),
+       std::string("POST /api/v1/raise. Give --severity and --reason, or --clear ID.\n") +
+           kActExits,
+       raise_command},
   };
   return list;
 }
