@@ -16,6 +16,7 @@
 #include "backout/core/time.h"
 #include "support/apps/agent_process.h"
 #include "support/apps/portal_app.h"
+#include "support/apps/test_plans.h"
 #include "support/apps/webhook_receiver.h"
 #include "support/postgres_server.h"
 
@@ -27,68 +28,6 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 constexpr const char* kToken = "integration-test-token";
-
-std::string plan_text(const std::string& portal, const std::string& state_dir,
-                      const std::string& extra_sources = "", const std::string& extra_triggers = "") {
-  const auto start = std::chrono::system_clock::now() + 3s;
-  const TimePoint s = std::chrono::time_point_cast<Duration>(start);
-  const auto off = std::chrono::minutes{60};
-  return std::string(R"(version: 1
-plan: { project: Customer Portal Enhancement, release: "2.0", owner: John Smith (PM), revision: "1.2", status: approved }
-window:
-  start: )") + format_rfc3339(std::chrono::floor<std::chrono::seconds>(s), off) + R"(
-  end: )" + format_rfc3339(std::chrono::floor<std::chrono::seconds>(s) + std::chrono::hours{4}, off) + R"(
-  backout_duration: 100m
-  warn_before_point_of_no_return: 15m
-  baseline: 3s
-contacts:
-  deployment_lead: { name: Jane Doe,       chat: "@jane.doe" }
-  project_manager: { name: John Smith,     chat: "@john.smith" }
-  sponsor:         { name: Sarah Williams, chat: "@sarah.williams" }
-  steering_group:  { name: Steering Group, chat: "@steering-group" }
-authority:
-  critical:      { decides: deployment_lead, notify: [project_manager, sponsor], ack_within: 5m,  escalate_to: project_manager }
-  major:         { decides: project_manager, notify: [sponsor],                  ack_within: 10m, escalate_to: sponsor }
-  discretionary: { decides: sponsor,         notify: [steering_group] }
-sources:
-  portal:    { kind: prometheus, url: )" + portal + R"(/metrics, every: 250ms, timeout: 2s }
-  home_page: { kind: http, url: )" + portal + R"(/, every: 250ms, timeout: 3s, expect_status: 200 }
-  api:       { kind: http, url: )" + portal + R"(/api/health, every: 250ms, timeout: 2s }
-  portal_db: { kind: postgres, dsn_env: PORTAL_DB_DSN, query: SELECT 1, every: 250ms, timeout: 1s }
-)" + extra_sources + R"(
-triggers:
-  - id: login_failure_rate
-    name: Login failure rate
-    measure: ratio(portal.portal_login_failures_total, portal.portal_login_attempts_total)
-    over: 10s
-    min_count: 20
-    when: "> 5%"
-    for: 1s
-    severity: major
-  - id: page_load_time
-    name: Page load time
-    measure: p95(home_page.duration)
-    over: 3s
-    when: "> 500ms"
-    clear_after: 2s
-    severity: major
-  - id: db_connectivity
-    name: Database connectivity
-    measure: failures(portal_db)
-    over: 2s
-    when: "> 0"
-    clear_after: 2s
-    severity: critical
-)" + extra_triggers + R"(
-notify:
-  chat: { kind: slack, url_env: ONCALL_CHAT_WEBHOOK }
-  repeat_every: 10m
-  group_wait: 500ms
-server:
-  listen: 127.0.0.1:9750
-  token_env: BACKOUT_AGENT_TOKEN
-state_dir: )" + state_dir + "\n";
-}
 
 class AgentRunTest : public ::testing::Test {
  protected:
@@ -121,8 +60,12 @@ class AgentRunTest : public ::testing::Test {
   // Writes the plan, starts the agent, waits for its port and for the window to open.
   void start_agent(const std::string& extra_sources = "", const std::string& extra_triggers = "") {
     std::string plan = (dir_ / "plan.yaml").string();
-    std::ofstream(plan) << plan_text(portal_.base_url(), (dir_ / "state").string(),
-                                     extra_sources, extra_triggers);
+    TestPlanOptions o;
+    o.portal = portal_.base_url();
+    o.state_dir = (dir_ / "state").string();
+    o.extra_sources = extra_sources;
+    o.extra_triggers = extra_triggers;
+    std::ofstream(plan) << agent_plan_text(o);
     agent_ = std::make_unique<AgentProcess>(
         BACKOUT_AGENT_BIN,
         std::vector<std::string>{"run", "--plan", plan, "--listen", "127.0.0.1:0", "--tick",

@@ -53,12 +53,35 @@ Duration Dispatcher::backoff(int attempts, double unit) {
   return from_seconds(base * (0.5 + 0.5 * std::clamp(unit, 0.0, 1.0)));
 }
 
-void Dispatcher::submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx) {
+bool Dispatcher::has_channel(const std::string& name) const {
+  for (const auto& w : workers_) {
+    if (w->channel->name() == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Dispatcher::submit_acknowledgement(alerting::MessageContext ctx, const std::string& key) {
+  const TimePoint now = clock_.now();
+  for (const auto& w : workers_) {
+    if (auto payload = w->channel->render_acknowledgement(ctx)) {
+      outbox_.enqueue(w->channel->name(), key, *payload, now);
+      boost::asio::post(w->strand, [this, w] { pump(w); });
+    }
+  }
+}
+
+void Dispatcher::submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx,
+                        const std::string& only_channel) {
   const TimePoint now = clock_.now();
   for (const rules::Page& page : pages) {
     ctx.page = page;
     ctx.now = page.at;
     for (const auto& w : workers_) {
+      if (!only_channel.empty() && w->channel->name() != only_channel) {
+        continue;
+      }
       if (!w->channel->wants(page)) {
         continue;
       }
@@ -80,11 +103,23 @@ void Dispatcher::start() {
   }
 }
 
-void Dispatcher::stop() {
+void Dispatcher::stop(Duration grace, std::function<void()> cancel) {
   stopped_ = true;
   for (const auto& w : workers_) {
     w->stopped = true;
-    boost::asio::post(w->strand, [w] { w->timer.cancel(); });
+    boost::asio::post(w->strand, [w, grace, cancel] {
+      w->timer.cancel();
+      if (w->busy && cancel) {
+        // The worker's timer waits no more for a retry now: it bounds the delivery in flight.
+        w->timer.expires_after(
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace));
+        w->timer.async_wait([cancel](const boost::system::error_code& ec) {
+          if (!ec) {
+            cancel();
+          }
+        });
+      }
+    });
   }
 }
 
@@ -119,6 +154,9 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
                                                alerting::DeliveryResult r) {
     boost::asio::post(w->strand, [this, w, msg, started, r] {
       w->busy = false;
+      if (w->stopped) {
+        w->timer.cancel();  // the stop's grace for this delivery: it has finished
+      }
       const TimePoint done = clock_.now();
       const std::string channel = w->channel->name();
       auto event = [&](const char* outcome) {

@@ -1,6 +1,6 @@
 // Delivers pages: renders each page for every channel that wants it, stores the payload in the
 // outbox, and runs one delivery worker per channel that sends the oldest undelivered message
-// first, retrying with exponential backoff and jitter (1 s doubling to 60 s, or the channel's
+// first, retrying with exponential backoff and jitter (1-2 s, doubling to 60 s, or the channel's
 // Retry-After) until the channel accepts it. A channel down for minutes receives every message,
 // in order, once it is back. Sending never blocks the scheduler.
 //
@@ -11,6 +11,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,17 +33,24 @@ class Dispatcher {
   void add_channel(std::unique_ptr<alerting::Channel> channel);
   std::vector<std::string> channel_names() const;
 
-  /// Renders and stores every page for every channel that wants it, then wakes the workers.
-  /// `ctx` carries the tick's statuses and decision; its `page` is set per page.
-  void submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx);
+  /// Renders and stores every page for every channel that wants it (only `only_channel` when
+  /// given), then wakes the workers. `ctx` carries the tick's statuses and decision; its `page`
+  /// is set per page.
+  void submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx,
+              const std::string& only_channel = "");
+  /// Tells the channels that care (PagerDuty) that `ctx.page.triggers` were acknowledged.
+  void submit_acknowledgement(alerting::MessageContext ctx, const std::string& key);
+  bool has_channel(const std::string& name) const;
 
   /// Starts the workers (they also deliver what the outbox held from before a restart).
   void start();
-  /// Stops the workers; undelivered messages stay in the outbox.
-  void stop();
+  /// Stops the workers; undelivered messages stay in the outbox. A delivery in flight may
+  /// already be with the endpoint: it gets `grace` to finish and be recorded (cancelled, it
+  /// would be sent again after a restart), then `cancel` aborts whatever is still in flight.
+  void stop(Duration grace = Duration{0}, std::function<void()> cancel = {});
 
-  /// Backoff before attempt `attempts + 1`: 1 s doubling, capped at 60 s, with jitter in
-  /// [50%, 100%] from `unit` in [0, 1).
+  /// Backoff before attempt `attempts + 1`: 2^attempts s (2 s after the first failure), capped
+  /// at 60 s, times a jitter in [50%, 100%] from `unit` in [0, 1).
   static Duration backoff(int attempts, double unit);
 
  private:

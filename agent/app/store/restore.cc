@@ -81,4 +81,23 @@ rules::HumanActs acts_from_timeline(const std::vector<std::string>& events) {
   return acts;
 }
 
+rules::Recommendation last_recommendation(const std::vector<std::string>& events) {
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    boost::system::error_code ec;
+    json::value v = json::parse(*it, ec);
+    if (ec || !v.is_object() || str(v.as_object(), "kind") != "recommendation") {
+      continue;
+    }
+    const std::string r = str(v.as_object(), "recommendation");
+    for (rules::Recommendation known :
+         {rules::Recommendation::kGo, rules::Recommendation::kWatch,
+          rules::Recommendation::kFixForward, rules::Recommendation::kBackout}) {
+      if (r == rules::to_string(known)) {
+        return known;
+      }
+    }
+  }
+  return rules::Recommendation::kGo;
+}
+
 }  // namespace backout::agent

@@ -14,4 +14,9 @@ namespace backout::agent {
 /// (JSON objects of kinds fix_forward, raise, raise_clear, decision); other kinds are skipped.
 rules::HumanActs acts_from_timeline(const std::vector<std::string>& events);
 
+/// The last recommendation the timeline records (kind recommendation); go when there is none.
+/// The paging policy pages eta_passed on a change from fix_forward to backout, which may fall
+/// across a restart.
+rules::Recommendation last_recommendation(const std::vector<std::string>& events);
+
 }  // namespace backout::agent

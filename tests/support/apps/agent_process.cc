@@ -65,8 +65,9 @@ AgentProcess::AgentProcess(const std::string& binary, std::vector<std::string> a
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
     dup2(fds[1], STDERR_FILENO);
-    close(fds[0]);
-    close(fds[1]);
+    // Nothing else of the test's descriptors: an inherited listening socket (a webhook
+    // receiver's) would keep that port accepting after the test closed it.
+    close_range(3, ~0U, 0);
     // Signals blocked by the test runner must not stay blocked in the agent.
     sigset_t none;
     sigemptyset(&none);

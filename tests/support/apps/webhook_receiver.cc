@@ -2,21 +2,40 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <condition_variable>
+#include <fstream>
+#include <future>
 #include <mutex>
+#include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "app/http/http_server.h"
 
 namespace backout::testing {
+namespace {
+
+// The first port the kernel hands out to outgoing connections (32768 by default).
+int ephemeral_floor() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  in >> low;
+  return low;
+}
+
+}  // namespace
 
 struct WebhookReceiver::Impl {
   std::uint16_t port = 0;
   mutable std::mutex mu;
   mutable std::condition_variable cv;
   std::vector<ReceivedPost> posts;
+  std::vector<ReceivedPost> refused;
   Mode mode = Mode::kOk;
+  std::string retry_after = "1";
   std::function<void(const ReceivedPost&)> callback;
   boost::asio::io_context io;
   std::unique_ptr<agent::http::HttpServer> server;
@@ -25,9 +44,18 @@ struct WebhookReceiver::Impl {
   agent::http::HttpResponse handle(const agent::http::HttpRequest& req) {
     agent::http::HttpResponse r;
     Mode m;
+    std::string retry;
     {
       std::lock_guard lock(mu);
       m = mode;
+      retry = retry_after;
+      if (m == Mode::kFail500 || m == Mode::kTooMany) {
+        ReceivedPost p;
+        p.path = req.path;
+        p.body = req.body;
+        p.at = std::chrono::system_clock::now();
+        refused.push_back(std::move(p));
+      }
     }
     if (m == Mode::kHang) {
       // Hold the request well past any client timeout; the server runs one thread per receiver.
@@ -40,7 +68,7 @@ struct WebhookReceiver::Impl {
     }
     if (m == Mode::kTooMany) {
       r.status = 429;
-      r.headers["Retry-After"] = "1";
+      r.headers["Retry-After"] = retry;
       r.body = "rate limited\n";
       return r;
     }
@@ -85,6 +113,14 @@ struct WebhookReceiver::Impl {
   void stop() {
     if (server) {
       server->stop();
+      // stop() closes the listening socket in a handler it posts; io.stop() alone would leave
+      // that handler queued and the port listening, and come_back() could not bind it again.
+      if (thread.joinable()) {
+        std::promise<void> closed;
+        std::future<void> done = closed.get_future();
+        boost::asio::post(io, [&closed] { closed.set_value(); });
+        done.wait_for(std::chrono::seconds{5});
+      }
     }
     io.stop();
     if (thread.joinable()) {
@@ -95,7 +131,25 @@ struct WebhookReceiver::Impl {
 };
 
 WebhookReceiver::WebhookReceiver(std::uint16_t port) : impl_(std::make_unique<Impl>()) {
-  impl_->start(port);
+  if (port != 0) {
+    impl_->start(port);
+    return;
+  }
+  // come_back() listens again on the same port. A port the kernel chose (port 0) lies in the
+  // ephemeral range, where during the outage an outgoing connection of the agent or the test
+  // may take it as its local port; so the receiver takes a free port just below that range.
+  const int floor = ephemeral_floor();
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(std::max(1024, floor - 8000), floor - 1);
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    try {
+      impl_->start(static_cast<std::uint16_t>(pick(rng)));
+      return;
+    } catch (const std::runtime_error&) {
+      impl_->server.reset();  // taken by someone else: try another
+    }
+  }
+  impl_->start(0);
 }
 
 WebhookReceiver::~WebhookReceiver() { impl_->stop(); }
@@ -111,6 +165,11 @@ void WebhookReceiver::set_mode(Mode mode) {
   impl_->mode = mode;
 }
 
+void WebhookReceiver::set_retry_after(const std::string& value) {
+  std::lock_guard lock(impl_->mu);
+  impl_->retry_after = value;
+}
+
 void WebhookReceiver::go_down() { impl_->stop(); }
 
 void WebhookReceiver::come_back() { impl_->start(impl_->port); }
@@ -118,6 +177,11 @@ void WebhookReceiver::come_back() { impl_->start(impl_->port); }
 std::vector<ReceivedPost> WebhookReceiver::posts() const {
   std::lock_guard lock(impl_->mu);
   return impl_->posts;
+}
+
+std::vector<ReceivedPost> WebhookReceiver::refused() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->refused;
 }
 
 bool WebhookReceiver::wait_for(const std::function<bool(const std::vector<ReceivedPost>&)>& pred,

@@ -33,11 +33,16 @@ class WebhookReceiver {
   std::string url(const std::string& path = "/hook") const;
 
   void set_mode(Mode mode);
+  /// The Retry-After header of kTooMany answers (default "1").
+  void set_retry_after(const std::string& value);
   /// Stops listening (connections are refused) / listens again on the same port.
   void go_down();
   void come_back();
 
   std::vector<ReceivedPost> posts() const;
+  /// Requests answered with an error (kFail500, kTooMany), with their arrival times: the
+  /// sender's retry schedule as the endpoint saw it.
+  std::vector<ReceivedPost> refused() const;
   /// Waits until `pred(posts())` holds or `timeout` passes; returns whether it held.
   bool wait_for(const std::function<bool(const std::vector<ReceivedPost>&)>& pred,
                 std::chrono::milliseconds timeout) const;
