@@ -133,8 +133,9 @@ std::optional<double> early_p0(const Measure& m, const Condition& c, double thre
 }
 
 /// "7.1% over 5m", "p95 709ms over 5m", "3 failed checks over 1m", "latest value 124500".
-std::string describe_reading(const Measure& m, std::optional<double> v, Duration over) {
-  const std::string window = " over " + format_duration(over);
+/// `window` is " over " and the window length (formatted once per trigger, not every tick).
+std::string describe_reading(const Measure& m, std::optional<double> v,
+                             const std::string& window) {
   if (!v) {
     return m.kind == MeasureKind::kValue ? "no recent value" : "no data" + window;
   }
@@ -165,7 +166,11 @@ std::string share_text(double bad, double total) {
 }  // namespace
 
 struct Evaluator::Runtime {
-  explicit Runtime(const Trigger& trig) : t(&trig), machine(trig) {}
+  explicit Runtime(const Trigger& trig)
+      : t(&trig),
+        machine(trig),
+        over_name(format_duration(trig.over)),
+        over_text(" over " + over_name) {}
   const Trigger* t;
   Slots slots;
   Slots baseline_slots;
@@ -177,6 +182,27 @@ struct Evaluator::Runtime {
   std::vector<bool> latched;
   std::vector<double> cusum_threshold;  // threshold the CUSUM was set up for, per level
   TriggerMachine machine;
+
+  // Caches for the per-tick work (a tick evaluates every trigger, 1,000 in under 1 ms: see
+  // bench/README.md). None changes a result; each saves work that would give the same value.
+  // Sources whose reachability makes a non-probe measure inconclusive (no map lookup per tick).
+  std::vector<std::pair<const SourceHealth*, const std::string*>> health;
+  // The window length as written, and " over " + it, for the evidence text.
+  std::string over_name;
+  std::string over_text;
+  // The threshold text of the evidence ("> 5%", "> 150ms, +50% on the baseline 100ms"), kept
+  // while the level shown, its threshold and the baseline are the ones it was made from.
+  std::string thr_text;
+  std::optional<std::size_t> thr_level;
+  std::optional<double> thr_threshold;
+  std::optional<double> thr_baseline;
+  // Alarm levels per level: h depends only on the expected observations and p0 (the shift is
+  // fixed), so it is recomputed (five logarithms) only when one of them changes.
+  std::vector<double> alarm_expected;
+  std::vector<double> alarm_p0;
+  std::vector<double> alarm_h;
+  // Reused every tick, so that its vectors and string keep their capacity.
+  TriggerInput input;
 };
 
 double expected_observations(double rate_per_second, Duration window_length) {
@@ -200,6 +226,14 @@ Evaluator::Evaluator(const Plan& plan) : plan_(&plan), store_([&] {
     rt->cusums.resize(t.levels.size());
     rt->latched.assign(t.levels.size(), false);
     rt->cusum_threshold.assign(t.levels.size(), std::nan(""));
+    rt->alarm_expected.assign(t.levels.size(), std::nan(""));
+    rt->alarm_p0.assign(t.levels.size(), std::nan(""));
+    rt->alarm_h.assign(t.levels.size(), std::nan(""));
+    if (t.measure.kind != MeasureKind::kFailures && t.measure.kind != MeasureKind::kAvailability) {
+      for (const SeriesSelector& sel : t.measure.args) {
+        rt->health.emplace_back(store_.health(sel.source), &sel.source);
+      }
+    }
     runtimes_.push_back(std::move(rt));
     TriggerStatus st;
     st.id = t.id;
@@ -292,21 +326,21 @@ void Evaluator::evaluate(std::size_t i, TimePoint now) {
   st.count = r.count;
   st.baseline = rt.baseline;
 
-  TriggerInput in;
+  TriggerInput& in = rt.input;
   in.now = now;
   in.value = r.value;
   in.count = r.count;
+  in.source_down = false;
+  in.baseline_missing = false;
+  in.inconclusive_reason.clear();
   // Inconclusive: the source of a non-probe measure is down, too few observations, no value, no
-  // baseline. Probe measures count an unreachable source as failures instead.
-  const bool probe = m.kind == MeasureKind::kFailures || m.kind == MeasureKind::kAvailability;
-  if (!probe) {
-    for (const SeriesSelector& sel : m.args) {
-      const SourceHealth* h = store_.health(sel.source);
-      if (h != nullptr && h->down()) {
-        in.source_down = true;
-        in.inconclusive_reason = "source '" + sel.source + "' is down";
-        break;
-      }
+  // baseline. Probe measures count an unreachable source as failures instead (rt.health is empty
+  // for them).
+  for (const auto& [h, source] : rt.health) {
+    if (h != nullptr && h->down()) {
+      in.source_down = true;
+      in.inconclusive_reason = "source '" + *source + "' is down";
+      break;
     }
   }
   if (in.inconclusive_reason.empty() && t.relative() && !rt.baseline) {
@@ -359,8 +393,13 @@ void Evaluator::evaluate(std::size_t i, TimePoint now) {
       rt.cusum_threshold[l] = *threshold;
       rt.latched[l] = false;
     }
-    cusum->set_alarm_level(
-        cusum->alarm_level_for(expected_observations(rate, plan_->window.length())));
+    const double expected = expected_observations(rate, plan_->window.length());
+    if (!(rt.alarm_expected[l] == expected && rt.alarm_p0[l] == cusum->p0())) {
+      rt.alarm_h[l] = cusum->alarm_level_for(expected);
+      rt.alarm_expected[l] = expected;
+      rt.alarm_p0[l] = cusum->p0();
+    }
+    cusum->set_alarm_level(rt.alarm_h[l]);
     std::uint64_t k = 0;
     std::uint64_t n = 0;
     if (m.kind == MeasureKind::kRatio) {
@@ -399,20 +438,7 @@ void Evaluator::evaluate(std::size_t i, TimePoint now) {
   st.condition = t.levels[shown].condition.text;
 
   // Evidence for people.
-  std::string avg = describe_reading(m, r.value, t.over);
   const Condition& shown_cond = t.levels[shown].condition;
-  std::string thr = st.threshold ? std::string(to_string(shown_cond.op)) + " " +
-                                       format_measure_value(m, *st.threshold)
-                                 : st.condition;
-  if (shown_cond.relative && rt.baseline) {
-    if (shown_cond.factor == 1) {
-      thr += ", the baseline";
-    } else {
-      std::string change = shown_cond.factor > 1 ? "+" : "-";
-      thr += ", " + change + format_percent(std::fabs(shown_cond.factor - 1)) +
-             " on the baseline " + format_measure_value(m, *rt.baseline);
-    }
-  }
   const auto& cusum = rt.cusums[shown];
   const bool early_now = (st.state == TriggerState::kBreached || st.state == TriggerState::kPending)
                              ? st.path == DetectionPath::kEarly || (!in.average_met[shown] &&
@@ -433,13 +459,36 @@ void Evaluator::evaluate(std::size_t i, TimePoint now) {
                              static_cast<double>(cusum->run_total())) +
                   "), above " + p0 + " with " +
                   format_percent(1 - BernoulliCusum::kDefaultAlpha) + " confidence; " +
-                  format_duration(t.over) + " " +
+                  rt.over_name + " " +
                   (m.kind == MeasureKind::kQuantile ? m.function : std::string("average")) + " " +
                   (r.value ? format_measure_value(m, *r.value) : std::string("n/a"));
   } else if (!st.reason.empty() && st.state == TriggerState::kInconclusive) {
     st.evidence = st.reason;
   } else {
-    st.evidence = avg + " (threshold " + thr + ")";
+    if (!rt.thr_level || *rt.thr_level != shown || rt.thr_threshold != st.threshold ||
+        rt.thr_baseline != rt.baseline) {
+      std::string thr = st.threshold ? std::string(to_string(shown_cond.op)) + " " +
+                                           format_measure_value(m, *st.threshold)
+                                     : st.condition;
+      if (shown_cond.relative && rt.baseline) {
+        if (shown_cond.factor == 1) {
+          thr += ", the baseline";
+        } else {
+          std::string change = shown_cond.factor > 1 ? "+" : "-";
+          thr += ", " + change + format_percent(std::fabs(shown_cond.factor - 1)) +
+                 " on the baseline " + format_measure_value(m, *rt.baseline);
+        }
+      }
+      rt.thr_text = std::move(thr);
+      rt.thr_level = shown;
+      rt.thr_threshold = st.threshold;
+      rt.thr_baseline = rt.baseline;
+    }
+    // Built in place: the string keeps its capacity from tick to tick.
+    st.evidence = describe_reading(m, r.value, rt.over_text);
+    st.evidence += " (threshold ";
+    st.evidence += rt.thr_text;
+    st.evidence += ')';
   }
 }
 

@@ -24,6 +24,8 @@ std::string_view to_string(PageKind k) {
       return "resolve";
     case PageKind::kFinal:
       return "final";
+    case PageKind::kAct:
+      return "act";
   }
   return "breach";
 }
@@ -246,13 +248,14 @@ std::vector<Page> PagingPolicy::tick(TimePoint now, const std::vector<BreachChan
       }
     }
     if (!due.empty()) {
-      ++repeat_seq_;
       for (Episode* e : due) {
         e->last_page_at = now;
         ++e->pages;
       }
-      Page p = make_page(PageKind::kRepeat, now, due, decision, decider(top),
-                         static_cast<std::uint32_t>(repeat_seq_));
+      // The key counts the first episode's pages, which the state store keeps with it: a repeat
+      // decided after a restart never reuses a key from before it (the outbox would drop it as
+      // already sent), and a repeat decided again after a crash keeps its key (sent once).
+      Page p = make_page(PageKind::kRepeat, now, due, decision, decider(top), due.front()->pages);
       mentions_for(p, top, p.decides);
       pages.push_back(std::move(p));
     }
@@ -330,9 +333,11 @@ std::vector<std::string> PagingPolicy::acknowledge(const std::string& trigger,
   return acked;
 }
 
-void PagingPolicy::restore(std::vector<Episode> episodes, bool final_sent) {
+void PagingPolicy::restore(std::vector<Episode> episodes, bool final_sent,
+                           Recommendation last_recommendation) {
   episodes_ = std::move(episodes);
   final_sent_ = final_sent;
+  last_recommendation_ = last_recommendation;
   group_.clear();
   group_deadline_.reset();
   for (const Episode& e : episodes_) {

@@ -64,10 +64,13 @@ bool SeriesMatcher::matches(const std::string& metric, const Labels& labels) con
         ok = v != m.value;
         break;
       case MatchOp::kRegex:
-        ok = std::regex_match(v, m.re);
-        break;
       case MatchOp::kNotRegex:
-        ok = !std::regex_match(v, m.re);
+        // std::regex recurses per character: a huge scraped label value could exhaust the
+        // stack. Such a series is not selected by any regex matcher.
+        if (v.size() > kMaxRegexInput) {
+          return false;
+        }
+        ok = std::regex_match(v, m.re) == (m.op == MatchOp::kRegex);
         break;
     }
     if (!ok) {

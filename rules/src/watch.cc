@@ -1,5 +1,7 @@
 #include "backout/rules/watch.h"
 
+#include <algorithm>
+
 #include "backout/core/text.h"
 
 namespace backout::rules {
@@ -28,7 +30,11 @@ Result<std::vector<std::string>> Watch::acknowledge(const std::string& trigger,
   if (by.empty()) {
     return Error{"say who acknowledges ('by')"};
   }
-  if (!trigger.empty() && plan_->trigger(trigger) == nullptr) {
+  // A manual raise is paged like a trigger (its page says "ack --trigger manual_1"), so its id
+  // is acknowledged like a trigger's.
+  const bool raised = std::any_of(acts_.raises.begin(), acts_.raises.end(),
+                                  [&](const ManualRaise& r) { return r.id == trigger; });
+  if (!trigger.empty() && plan_->trigger(trigger) == nullptr && !raised) {
     return Error{"unknown trigger '" + trigger + "'"};
   }
   auto acked = paging_.acknowledge(trigger, by, now);

@@ -454,7 +454,8 @@ const std::vector<PlanCase>& broken_plans() {
                "  app_log:\n    kind: log\n    path: /var/log/portal/app.log\n    match: { errors: "
                "\"ERROR (\" }")},
        {"plan.yaml:{L+3}:12: error: sources.app_log.match: regular expression of 'errors' does not "
-        "compile: Mismatched '(' and ')' in regular expression"}},
+        "compile: Unmatched marking parenthesis ( or \\(.  The error occurred while parsing the "
+        "regular expression: 'ERROR (>>>HERE>>>'."}},
       {"PushUnknownKey",
        {Before("  portal:   ", "  events:\n    kind: push\n    serie: [logins]")},
        {"plan.yaml:{L+2}:5: error: sources.events: unknown key 'serie' for a push source; did you "

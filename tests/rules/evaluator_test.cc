@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "backout/rules/expression_parser.h"
+#include "backout/rules/series_matcher.h"
 #include "support/test_plan.h"
 
 namespace backout::rules {
@@ -285,6 +287,24 @@ TEST_F(EvaluatorTest, SelectorsAreSharedBetweenTriggersWithTheSameWindow) {
                                             minutes{1}));
   Evaluator& ev = start();
   EXPECT_EQ(ev.store().slot_count(), 2u);
+}
+
+}  // namespace
+}  // namespace backout::rules
+
+namespace backout::rules {
+namespace {
+
+TEST(SeriesMatcherTest, HugeLabelValuesAreNeverSelectedByARegex) {
+  auto m = std::get<Measure>(parse_measure("increase(portal.x_total{path=~\".*\"})"));
+  SeriesMatcher matcher(m.args[0]);
+  EXPECT_TRUE(matcher.matches("x_total", {{"path", "/login"}}));
+  EXPECT_FALSE(matcher.matches("x_total", {{"path", std::string(100000, 'a')}}));
+  auto n = std::get<Measure>(parse_measure("increase(portal.x_total{path!~\"/health\"})"));
+  SeriesMatcher not_matcher(n.args[0]);
+  EXPECT_TRUE(not_matcher.matches("x_total", {{"path", "/login"}}));
+  EXPECT_FALSE(not_matcher.matches("x_total", {{"path", "/health"}}));
+  EXPECT_FALSE(not_matcher.matches("x_total", {{"path", std::string(100000, 'a')}}));
 }
 
 }  // namespace

@@ -206,6 +206,49 @@ TEST_F(PagingPolicyTest, RestoredEpisodesKeepTheirTimers) {
   EXPECT_TRUE(tick(third, 5000).empty());
 }
 
+TEST_F(PagingPolicyTest, RepeatsAfterARestartNeverReuseAKeyButARepeatDecidedAgainKeepsIt) {
+  PagingPolicy first(plan_);
+  tick(first, 0, {opened("db_connectivity", Severity::kCritical)});  // paged at once
+  ASSERT_EQ(tick(first, 300).size(), 1u);                            // escalation
+  const std::vector<Episode> before_repeat = first.episodes();
+  auto r1 = tick(first, 900);
+  ASSERT_EQ(r1.size(), 1u);
+  EXPECT_EQ(r1[0].kind, PageKind::kRepeat);
+  // A clean restart: the next repeat has a new key (the outbox would drop a used one).
+  PagingPolicy second(plan_);
+  second.restore(first.episodes(), false);
+  auto r2 = tick(second, 1500);
+  ASSERT_EQ(r2.size(), 1u);
+  EXPECT_EQ(r2[0].kind, PageKind::kRepeat);
+  EXPECT_NE(r2[0].key, r1[0].key);
+  // A crash after the repeat was stored but before its episode was: decided again, same key,
+  // so the outbox sends it once.
+  PagingPolicy crashed(plan_);
+  crashed.restore(before_repeat, false);
+  auto again = tick(crashed, 900);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].key, r1[0].key);
+}
+
+TEST_F(PagingPolicyTest, AnEtaThatPassedWhileTheAgentWasDownStillPages) {
+  PagingPolicy first(plan_);
+  tick(first, 0, {opened("login_failure_rate", Severity::kMajor)}, Recommendation::kFixForward);
+  tick(first, 2, {}, Recommendation::kFixForward);
+  PagingPolicy second(plan_);
+  second.restore(first.episodes(), false, Recommendation::kFixForward);
+  DecisionOutput d = decision(1800);
+  d.severity = Severity::kMajor;
+  d.triggers = {"login_failure_rate"};
+  d.decides = "project_manager";
+  auto pages = second.tick(at(1800), {}, d);
+  std::string kinds;
+  for (const Page& p : pages) {
+    kinds += std::string(to_string(p.kind)) + " ";
+  }
+  // Unacknowledged for 30 minutes, the episode also escalates (its timer carried on).
+  EXPECT_EQ(kinds, "escalation eta_passed ");
+}
+
 TEST_F(PagingPolicyTest, BreachChangesFromEvaluatorChanges) {
   TriggerChange up;
   up.trigger = 1;

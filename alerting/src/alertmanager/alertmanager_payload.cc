@@ -25,7 +25,8 @@ std::string title_of(const MessageContext& ctx, const render::TriggerView& v) {
 }  // namespace
 
 bool alertmanager_wants(const rules::Page& page) {
-  return page.kind != rules::PageKind::kFinal && !page.triggers.empty();
+  return page.kind != rules::PageKind::kFinal && page.kind != rules::PageKind::kAct &&
+         !page.triggers.empty();
 }
 
 std::string alertmanager_payload(const MessageContext& ctx, const AlertmanagerOptions& options) {

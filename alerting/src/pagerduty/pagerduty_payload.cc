@@ -45,7 +45,8 @@ std::string component_of(const render::TriggerView& v) {
 }  // namespace
 
 bool pagerduty_wants(const rules::Page& page) {
-  if (page.kind == rules::PageKind::kFinal || page.triggers.empty()) {
+  if (page.kind == rules::PageKind::kFinal || page.kind == rules::PageKind::kAct ||
+      page.triggers.empty()) {
     return false;
   }
   // A resolve always goes: an episode may have been paged at a higher severity than it ends with.

@@ -251,6 +251,9 @@ class Composer {
       case PageKind::kFinal:
         l.strong("Final: " + std::string(rules::headline(page_.recommendation)));
         break;
+      case PageKind::kAct:
+        l.strong("Noted");
+        break;
       default:
         l.strong(recommendation_phrase());
         break;
@@ -279,6 +282,7 @@ class Composer {
         break;
       case PageKind::kBreach:
       case PageKind::kResolve:
+      case PageKind::kAct:
         break;
     }
     if (!qualifier.empty()) {
@@ -355,6 +359,7 @@ class Composer {
       case PageKind::kBreach:
       case PageKind::kResolve:
       case PageKind::kFinal:
+      case PageKind::kAct:
         break;
     }
     if (!l.empty()) {
@@ -448,7 +453,7 @@ class Composer {
     const rules::DecisionOutput& d = ctx_.decision;
     const std::string word(rules::headline(page_.recommendation));
     Line l;
-    if (page_.kind == PageKind::kResolve) {
+    if (page_.kind == PageKind::kResolve || page_.kind == PageKind::kAct) {
       l.text("Recommendation now ").strong(word);
       if (!d.reason.empty()) {
         l.text(": " + sentence(d.reason));
@@ -784,6 +789,14 @@ ChatMessage Composer::compose() {
       resolve_lines();
       recommendation_line();
       break;
+    case PageKind::kAct: {
+      // The act itself, as the agent recorded it, then what the plan says now.
+      Line l;
+      l.text(sentence(page_.reason));
+      m_.body.push_back(l.done());
+      recommendation_line();
+      break;
+    }
     default:
       kind_line();
       evidence_lines();

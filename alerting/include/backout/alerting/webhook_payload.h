@@ -6,7 +6,7 @@
 //   {
 //     "version": 1,
 //     "kind": "breach",              // breach | severity_up | repeat | escalation | pnr_warning |
-//                                    // eta_passed | resolve | final
+//                                    // eta_passed | resolve | final | act (a person's act)
 //     "key": "breach:db_connectivity#1",  // idempotency key of the page, also sent as the
 //                                    // Idempotency-Key header: a retried page has the same key
 //     "at": "2026-06-07T03:08:00+01:00",

@@ -48,6 +48,7 @@ enum class PageKind {
   kEtaPassed,
   kResolve,
   kFinal,
+  kAct,  // a person's act echoed to chat (ack, fix-forward, decision, raise): nobody is paged
 };
 std::string_view to_string(PageKind k);
 
@@ -115,7 +116,10 @@ class PagingPolicy {
   bool final_sent() const { return final_sent_; }
 
   /// Restores state after a restart (from the state store): timers carry on from where they were.
-  void restore(std::vector<Episode> episodes, bool final_sent);
+  /// `last_recommendation` is the last one decided before the restart, so that a fix-forward
+  /// whose ETA passed while the agent was down still pages (eta_passed) at the first tick.
+  void restore(std::vector<Episode> episodes, bool final_sent,
+               Recommendation last_recommendation = Recommendation::kGo);
 
  private:
   Page make_page(PageKind kind, TimePoint now, const std::vector<Episode*>& eps,
@@ -130,7 +134,6 @@ class PagingPolicy {
   std::optional<TimePoint> group_deadline_;
   Recommendation last_recommendation_ = Recommendation::kGo;
   bool final_sent_ = false;
-  std::uint64_t repeat_seq_ = 0;
 };
 
 }  // namespace backout::rules

@@ -20,8 +20,11 @@ class SeriesMatcher {
   const std::string& metric() const { return metric_; }
 
   /// Whether a series of this source with this metric name and labels is selected. A matcher on
-  /// a label the series does not have compares against the empty string (as PromQL does).
+  /// a label the series does not have compares against the empty string (as PromQL does). A
+  /// label value longer than kMaxRegexInput bytes is never selected by a regex matcher.
   bool matches(const std::string& metric, const Labels& labels) const;
+
+  static constexpr std::size_t kMaxRegexInput = 256;
 
  private:
   struct Compiled {
