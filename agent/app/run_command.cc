@@ -93,6 +93,9 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
   for (;;) {
     rules::Plan p = *plan;
     options.start_now = start_now;
+    if (auto d = args.value("state-dir")) {
+      p.state_dir = *d;
+    }
     AgentRuntime runtime(std::move(p), options, clock);
     if (Status s = runtime.prepare(); !s.ok()) {
       err << "backout-agent run: cannot start:\n" << s.error() << "\n";

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 
 namespace backout {
 namespace recorder_detail {
@@ -93,7 +94,39 @@ std::size_t HistogramRecorder::reserved_bytes() {
 }
 
 void HistogramRecorder::cumulative(Histogram& out) const {
-  out.clear();
+  // The first shard in use overwrites every bin of `out` and its index, so `out` needs no clearing
+  // pass (which would touch each of its non-empty bins once more); later shards add to it. The
+  // evaluator harvests every latency series each tick, so this loop is the largest part of a tick.
+  auto read_shard = [&out](Shard& s, auto first) {
+    // One pass per shard, keeping out's index (group counts, masks, count) as it goes.
+    for (int g = 0; g < Histogram::kGroups; ++g) {
+      int first_bin = Histogram::first_bin(g);
+      int size = g == 0 || g == Histogram::kGroups - 1 ? 1 : LogLinearBins::kSubBins;
+      std::uint64_t group = 0;
+      std::uint64_t mask = 0;
+      for (int k = 0; k < size; ++k) {
+        auto b = static_cast<std::size_t>(first_bin + k);
+        std::uint64_t v = std::atomic_ref<std::uint64_t>(s.bins[b]).load(std::memory_order_relaxed);
+        if constexpr (decltype(first)::value) {
+          out.counts_[b] = v;
+        } else {
+          out.counts_[b] += v;
+        }
+        group += v;
+        mask |= static_cast<std::uint64_t>(v != 0) << k;
+      }
+      auto gi = static_cast<std::size_t>(g);
+      if constexpr (decltype(first)::value) {
+        out.group_counts_[gi] = group;
+        out.masks_[gi] = mask;
+      } else {
+        out.group_counts_[gi] += group;
+        out.masks_[gi] |= mask;
+      }
+      out.count_ += group;
+    }
+  };
+  bool any = false;
   double sum = 0;
   for (std::size_t i = 0; i < kShardCount; ++i) {
     Shard& s = shards_[i];
@@ -103,23 +136,16 @@ void HistogramRecorder::cumulative(Histogram& out) const {
       continue;
     }
     sum += std::atomic_ref<double>(s.sum).load(std::memory_order_relaxed);
-    // One pass per shard, keeping out's index (group counts, masks, count) as it goes.
-    for (int g = 0; g < Histogram::kGroups; ++g) {
-      int first = Histogram::first_bin(g);
-      int size = g == 0 || g == Histogram::kGroups - 1 ? 1 : LogLinearBins::kSubBins;
-      std::uint64_t group = 0;
-      std::uint64_t mask = 0;
-      for (int k = 0; k < size; ++k) {
-        auto b = static_cast<std::size_t>(first + k);
-        std::uint64_t v = std::atomic_ref<std::uint64_t>(s.bins[b]).load(std::memory_order_relaxed);
-        out.counts_[b] += v;
-        group += v;
-        mask |= static_cast<std::uint64_t>(v != 0) << k;
-      }
-      out.group_counts_[static_cast<std::size_t>(g)] += group;
-      out.masks_[static_cast<std::size_t>(g)] |= mask;
-      out.count_ += group;
+    if (!any) {
+      out.count_ = 0;
+      read_shard(s, std::true_type{});
+      any = true;
+    } else {
+      read_shard(s, std::false_type{});
     }
+  }
+  if (!any) {
+    out.clear();
   }
   out.sum_ = sum;
 }

@@ -1,8 +1,11 @@
 #include "backout/core/text.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <system_error>
 
 namespace backout {
 
@@ -112,6 +115,29 @@ bool is_identifier(std::string_view s) {
                      [&](char c) { return alpha(c) || (c >= '0' && c <= '9'); });
 }
 
+namespace {
+
+// snprintf(buf, 64, "%.*f%s" or "%.*g%s", precision, v, suffix), returned as a string.
+// std::to_chars with a precision is defined to print exactly what printf prints in the "C" locale,
+// several times faster: the evaluator formats a measured value for every trigger on every tick.
+// Output that would not fit the 64 bytes (hundreds of digits) goes through snprintf itself, which
+// truncates it the same way as before.
+std::string print_double(double v, std::chars_format fmt, int precision, const char* suffix = "") {
+  char buf[64];
+  const std::size_t room = sizeof buf - 1 - std::strlen(suffix);  // snprintf keeps a byte for NUL
+  auto [end, ec] = std::to_chars(buf, buf + room, v, fmt, precision);
+  if (ec == std::errc()) {
+    std::string out(buf, end);
+    out += suffix;
+    return out;
+  }
+  std::snprintf(buf, sizeof buf, fmt == std::chars_format::general ? "%.*g%s" : "%.*f%s",
+                precision, v, suffix);
+  return buf;
+}
+
+}  // namespace
+
 std::string format_number(double v, int significant) {
   if (std::isnan(v)) {
     return "NaN";
@@ -122,13 +148,10 @@ std::string format_number(double v, int significant) {
   if (v == 0) {
     v = 0;  // -0.0 would print as "-0"
   }
-  char buf[64];
   if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-    return buf;
+    return print_double(v, std::chars_format::fixed, 0);
   }
-  std::snprintf(buf, sizeof buf, "%.*g", std::max(significant, 1), v);
-  return buf;
+  return print_double(v, std::chars_format::general, std::max(significant, 1));
 }
 
 std::string format_percent(double fraction) {
@@ -136,19 +159,15 @@ std::string format_percent(double fraction) {
     return "NaN";
   }
   double pct = fraction == 0 ? 0.0 : fraction * 100.0;  // no "-0%"
-  char buf[64];
   double a = std::fabs(pct);
   if (a == std::floor(a) && a < 1e9) {
-    std::snprintf(buf, sizeof buf, "%.0f%%", pct);
-  } else if (a >= 10) {
-    std::snprintf(buf, sizeof buf, "%.1f%%", pct);
-  } else if (a >= 0.1) {
-    std::snprintf(buf, sizeof buf, "%.2g%%", pct);
-    // %.2g gives "7.1" and "0.35"; keep the resolution at 0.1% or better.
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2g%%", pct);
+    return print_double(pct, std::chars_format::fixed, 0, "%");
   }
-  return buf;
+  if (a >= 10) {
+    return print_double(pct, std::chars_format::fixed, 1, "%");
+  }
+  // %.2g gives "7.1" and "0.35"; keep the resolution at 0.1% or better.
+  return print_double(pct, std::chars_format::general, 2, "%");
 }
 
 std::string json_quote(std::string_view s) {

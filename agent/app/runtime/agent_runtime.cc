@@ -1,8 +1,11 @@
 #include "app/runtime/agent_runtime.h"
 
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "app/api/api.h"
+#include "app/api/push_api.h"
 #include "app/http/http_server.h"
 #include "app/http/router.h"
 #include "app/runtime/agent_metrics.h"
@@ -27,6 +31,7 @@
 #include "app/simulate/timeline_json.h"
 #include "backout/alerting/channel.h"
 #include "backout/collectors/collector.h"
+#include "backout/collectors/push_hub.h"
 #include "backout/core/text.h"
 #include "backout/net/http_client.h"
 #include "backout/rules/watch.h"
@@ -107,12 +112,20 @@ struct AgentRuntime::Impl {
         timer(tick_strand),
         watch(plan),
         metrics(plan),
-        http_client(io.get_executor()) {}
+        http_client(io.get_executor()),
+        delivery_http(io.get_executor()) {}
 
   void tick();
   void schedule_tick();
   Status open_store();
   void persist_after_tick(const rules::TickResult& r);
+  void echo_act(const std::string& event);
+  void refresh_alertmanager(TimePoint now);
+  TimePoint last_alertmanager_refresh{};
+  // systemd's watchdog (WatchdogSec=): pinged from the scheduler, so a stalled tick is noticed.
+  std::uint64_t watchdog_usec = 0;
+  std::chrono::steady_clock::time_point last_watchdog{};
+  std::uint64_t act_seq = 0;
   Timeline& timeline() { return *timeline_store; }
   void rebuild_status(TimePoint now);
   alerting::MessageContext message_context(TimePoint now) const;
@@ -133,6 +146,11 @@ struct AgentRuntime::Impl {
   std::unique_ptr<Timeline> timeline_store;
   std::unique_ptr<Outbox> outbox;
   net::HttpClient http_client;
+  // Where POST /api/v1/push/SRC hands samples to the `push` collectors; outlives both.
+  collectors::PushHub push_hub;
+  // The channels' own client: a stop cancels the collectors' requests at once but gives a
+  // delivery in flight a grace to finish (see stop()).
+  net::HttpClient delivery_http;
   std::unique_ptr<Dispatcher> dispatcher;
   bool baselines_saved = false;
   bool final_flag_saved = false;
@@ -207,6 +225,7 @@ Status AgentRuntime::prepare() {
     ctx.executor = m.collector_strands.back();
     ctx.sink = sink.get();
     ctx.http = &m.http_client;
+    ctx.push = &m.push_hub;
     ctx.resolve_secret = [id = src.id](const rules::SecretRef& ref) {
       return resolve_secret(ref, "sources." + id);
     };
@@ -225,7 +244,10 @@ Status AgentRuntime::prepare() {
     if (!ch->has_value()) {
       continue;
     }
-    auto channel = alerting::make_channel(**ch, m.http_client, resolver);
+    alerting::ChannelOptions copts;
+    // The chat entry is "chat" whatever its kind, so it never clashes with notify.webhook.
+    copts.name = ch == &m.plan.notify.chat ? "chat" : (*ch)->kind;
+    auto channel = alerting::make_channel(**ch, m.delivery_http, resolver, copts);
     if (!channel.ok()) {
       problems.push_back("notify." + (*ch)->kind + ": " + channel.error());
       continue;
@@ -263,14 +285,16 @@ Status AgentRuntime::prepare() {
     const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
     return last == 0 || now - last < (m.options.tick * 20 + std::chrono::seconds{2}).count();
   };
-  api.on_act = [&m](const std::string&) {
+  api.on_act = [&m](const std::string& event) {
     if (Status s = m.store->save_episodes(m.watch.paging().episodes()); !s.ok()) {
       m.metrics.on_error("state_store");
       spdlog::error("{}", s.error());
     }
+    m.echo_act(event);
     m.rebuild_status(m.clock.now());
   };
   register_api(m.router, std::move(api));
+  register_push_api(m.router, m.push_hub, token);
   m.server = std::make_unique<http::HttpServer>(
       m.io, [&m](const http::HttpRequest& req) { return m.router.dispatch(req); });
   std::string host = m.plan.server.host;
@@ -355,8 +379,16 @@ void AgentRuntime::Impl::tick() {
   if (!r.pages.empty()) {
     dispatcher->submit(r.pages, message_context(now));
   }
+  refresh_alertmanager(now);
   persist_after_tick(r);
   rebuild_status(now);
+  if (watchdog_usec > 0) {
+    const auto t = std::chrono::steady_clock::now();
+    if (t - last_watchdog >= std::chrono::microseconds{watchdog_usec / 2}) {
+      last_watchdog = t;
+      sd_notify(0, "WATCHDOG=1");
+    }
+  }
 }
 
 Status AgentRuntime::Impl::open_store() {
@@ -414,7 +446,8 @@ Status AgentRuntime::Impl::open_store() {
   }
   // Restore: acts from the timeline, baselines, episodes (with their breaches), flags.
   const std::size_t n = store->event_count();
-  rules::HumanActs acts = acts_from_timeline(store->events(0, n));
+  const std::vector<std::string> events = store->events(0, n);
+  rules::HumanActs acts = acts_from_timeline(events);
   std::map<std::string, double> baselines = store->load_baselines();
   std::vector<rules::Episode> episodes = store->load_episodes();
   const bool final_sent = store->flag("final_sent").has_value();
@@ -437,7 +470,7 @@ Status AgentRuntime::Impl::open_store() {
     }
   }
   watch.restore_acts(acts);
-  watch.paging().restore(episodes, final_sent);
+  watch.paging().restore(episodes, final_sent, last_recommendation(events));
   final_flag_saved = final_sent;
   if (n > 0) {
     spdlog::info("restored from {}: {} timeline events, {} baselines, {} open breaches, {} "
@@ -453,6 +486,117 @@ Status AgentRuntime::Impl::open_store() {
                       ", \"kind\": \"agent\", \"event\": \"started\"}");
   }
   return {};
+}
+
+// A person's act, echoed to the channels (chat shows it; PagerDuty gets its acknowledge event).
+// Called under the watch's lock with the timeline event the API recorded.
+void AgentRuntime::Impl::echo_act(const std::string& event) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(event, ec);
+  if (ec || !v.is_object()) {
+    return;
+  }
+  const boost::json::object& o = v.as_object();
+  auto str = [&](const char* k) {
+    auto it = o.find(k);
+    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                     : std::string();
+  };
+  auto name_of = [&](const std::string& id) {
+    const rules::Trigger* t = plan.trigger(id);
+    return t != nullptr ? t->name : id;
+  };
+  const std::string kind = str("kind");
+  const std::string by = str("by");
+  const TimePoint now = clock.now();
+  const auto off = plan.window.offset();
+  rules::Page page;
+  page.kind = rules::PageKind::kAct;
+  page.at = now;
+  page.recommendation = watch.decision().recommendation;
+  page.phase = watch.decision().phase;
+  page.key = "act:" + std::to_string(now.time_since_epoch().count()) + ":" +
+             std::to_string(++act_seq);
+  if (kind == "ack") {
+    std::vector<std::string> names;
+    if (auto it = o.find("triggers"); it != o.end() && it->value().is_array()) {
+      for (const auto& id : it->value().as_array()) {
+        if (id.is_string()) {
+          page.triggers.emplace_back(id.as_string());
+          names.push_back(name_of(page.triggers.back()));
+        }
+      }
+    }
+    page.reason = "acknowledged by " + by + ": " + join(names, ", ");
+    alerting::MessageContext ctx = message_context(now);
+    ctx.page = page;
+    std::vector<std::string> keys;
+    for (const rules::Episode& e : watch.paging().episodes()) {
+      if (e.open() && std::find(page.triggers.begin(), page.triggers.end(), e.trigger) !=
+                          page.triggers.end()) {
+        keys.push_back(e.key());
+      }
+    }
+    dispatcher->submit_acknowledgement(ctx, "ack:" + join(keys, ","));
+  } else if (kind == "fix_forward") {
+    page.triggers.push_back(str("trigger"));
+    std::string eta = str("eta");
+    auto z = parse_rfc3339(eta);
+    page.reason = "fix-forward declared by " + by + " for " + name_of(str("trigger")) +
+                  ", ETA " + (z ? format_clock(z->at, off) : eta);
+    if (auto it = o.find("before_point_of_no_return");
+        it != o.end() && it->value().is_bool() && !it->value().as_bool()) {
+      page.reason += " (after the point of no return: it does not change the recommendation)";
+    }
+  } else if (kind == "decision") {
+    page.reason = "decision " + str("decision") + " by " + by;
+    if (!str("note").empty()) {
+      page.reason += ": " + str("note");
+    }
+    if (!str("until").empty()) {
+      if (auto z = parse_rfc3339(str("until"))) {
+        page.reason += " (window extended to " + format_clock(z->at, off) + ")";
+      }
+    }
+  } else if (kind == "raise") {
+    page.triggers.clear();
+    page.reason = str("severity") + " raised by " + by + ": " + str("reason") + " (" + str("id") +
+                  ")";
+  } else if (kind == "raise_clear") {
+    page.reason = str("id") + " cleared by " + by;
+  } else {
+    return;
+  }
+  dispatcher->submit({page}, message_context(now));
+}
+
+// Alertmanager resolves an alert whose endsAt passed (5 minutes after its page), so the open
+// breaches are posted again every minute; Alertmanager dedups them by their labels.
+void AgentRuntime::Impl::refresh_alertmanager(TimePoint now) {
+  if (now - last_alertmanager_refresh < std::chrono::minutes{1} ||
+      !dispatcher->has_channel("alertmanager")) {
+    return;
+  }
+  last_alertmanager_refresh = now;
+  std::vector<rules::Page> pages;
+  for (const rules::Episode& e : watch.paging().episodes()) {
+    if (!e.open() || !e.paged_at) {
+      continue;
+    }
+    rules::Page p;
+    p.kind = rules::PageKind::kRepeat;
+    p.at = now;
+    p.triggers = {e.trigger};
+    p.severity = e.severity;
+    p.recommendation = watch.decision().recommendation;
+    p.reason = watch.decision().reason;
+    p.phase = watch.decision().phase;
+    p.key = "refresh:" + e.key() + ":" + std::to_string(now.time_since_epoch().count());
+    pages.push_back(std::move(p));
+  }
+  if (!pages.empty()) {
+    dispatcher->submit(pages, message_context(now), "alertmanager");
+  }
 }
 
 void AgentRuntime::Impl::persist_after_tick(const rules::TickResult& r) {
@@ -485,6 +629,9 @@ void AgentRuntime::run() {
     return;
   }
   m.work.emplace(m.io.get_executor());
+  if (sd_watchdog_enabled(0, &m.watchdog_usec) <= 0) {
+    m.watchdog_usec = 0;
+  }
   for (std::size_t i = 0; i < m.collectors.size(); ++i) {
     asio::post(m.collector_strands[i], [c = m.collectors[i].get()] { c->start(); });
   }
@@ -523,7 +670,9 @@ void AgentRuntime::stop() {
   }
   asio::post(m.tick_strand, [&m] { m.timer.cancel(); });
   if (m.dispatcher) {
-    m.dispatcher->stop();
+    // A delivery in flight may already be with the endpoint: cancelled, it would be sent again
+    // after the restart. It gets 2 s to finish and be recorded, then it is cancelled.
+    m.dispatcher->stop(std::chrono::seconds{2}, [&m] { m.delivery_http.cancel_all(); });
   }
   m.http_client.cancel_all();
   if (m.server) {
