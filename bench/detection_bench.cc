@@ -49,6 +49,7 @@
 #include "backout/rules/evaluator.h"
 #include "backout/rules/expression_parser.h"
 #include "backout/rules/plan.h"
+#include "bench_plans.h"
 
 namespace backout {
 namespace {
@@ -63,48 +64,28 @@ constexpr double kP0 = 0.05;          // the threshold
 constexpr double kAlpha = 1e-3;       // false alarms per window the alarm level allows
 constexpr int kNightSeconds = 14400;  // the reference plan's window, 02:00-06:00
 
-// ---------------------------------------------------------------------------------------------
-// Plans in code. tests/support/test_plan.h has the same helpers, but it lives in the gtest-linked
-// test support library; the few lines are repeated here so that bench/ links core and rules only.
-
-const ZonedTime& window_start() {
-  static const ZonedTime t = *parse_rfc3339("2026-06-07T02:00:00+01:00");
-  return t;
-}
-
-TimePoint at(double seconds) { return window_start().at + from_seconds(seconds); }
+using bench::at;
+using bench::window_start;
 
 // The reference plan's window (02:00-06:00 +01:00) with the one source and one ratio trigger.
 rules::Plan detection_plan(bool early, Duration for_duration, int triggers = 1) {
   rules::Plan p;
   p.path = "bench-plan.yaml";
-  p.window.start = window_start();
-  p.window.end = *parse_rfc3339("2026-06-07T06:00:00+01:00");
-  p.window.backout_duration = 100min;
-  p.window.warn_before_pnr = 15min;
-  p.window.baseline = 30min;
+  bench::set_reference_window(p);
   rules::Source s;
   s.id = "portal";
   s.kind = "prometheus";
   p.sources.push_back(s);
-  auto c = rules::parse_condition("> 5%");
-  if (auto* e = std::get_if<rules::ParseError>(&c)) {
-    throw std::invalid_argument(e->message);
-  }
+  const rules::Condition c = bench::condition("> 5%");
   for (int i = 0; i < triggers; ++i) {
     // The detection trigger is the first; a plan of N triggers repeats it on its own counters.
     std::string suffix = i == 0 ? "" : std::to_string(i);
-    auto m = rules::parse_measure("ratio(portal.f" + suffix + "_total, portal.a" + suffix +
-                                  "_total)");
-    if (auto* e = std::get_if<rules::ParseError>(&m)) {
-      throw std::invalid_argument(e->message);
-    }
     rules::Trigger t;
     t.id = "login" + suffix;
     t.name = t.id;
-    t.measure = std::get<rules::Measure>(m);
+    t.measure = bench::measure("ratio(portal.f" + suffix + "_total, portal.a" + suffix + "_total)");
     t.over = 5min;
-    t.levels.push_back({rules::Severity::kMajor, std::get<rules::Condition>(c)});
+    t.levels.push_back({rules::Severity::kMajor, c});
     t.for_duration = for_duration;
     t.clear_after = std::max<Duration>(for_duration, 30s);  // as the plan loader sets it
     t.min_count = 50;
@@ -239,14 +220,14 @@ double cpu_seconds() {
 // ---------------------------------------------------------------------------------------------
 // Table 1: detection delays after a step from 1%.
 
-constexpr int kStepAt = 600;   // 10 minutes at 1% first: the 5-minute window is full and steady
-constexpr int kLimit = 600;    // give up 10 minutes after the step (never reached)
+constexpr int kStepAt = 600;  // 10 minutes at 1% first: the 5-minute window is full and steady
+constexpr int kLimit = 600;   // give up 10 minutes after the step (never reached)
 
 struct Delays {
   std::vector<double> early;
   std::vector<double> average;
-  int early_slower = 0;      // runs where the early path breached after the average path
-  int breached_before = 0;   // runs already breached at the step (either path)
+  int early_slower = 0;     // runs where the early path breached after the average path
+  int breached_before = 0;  // runs already breached at the step (either path)
   int undetected = 0;
 };
 
@@ -316,8 +297,8 @@ void print_delay_table(int runs) {
         after * 100, am, ap, em, ep, mean(d.early), am / em, ap / ep, bound_s, em / bound_s,
         mean(d.early) / bound_s, d.early_slower);
     if (d.breached_before > 0 || d.undetected > 0) {
-      std::printf("|  | (%d runs breached before the step, %d undetected) |\n",
-                  d.breached_before, d.undetected);
+      std::printf("|  | (%d runs breached before the step, %d undetected) |\n", d.breached_before,
+                  d.undetected);
     }
     std::fprintf(stderr, "  step to %.0f%%: %d runs in %.1f s CPU\n", after * 100, runs,
                  cpu_seconds() - t0);
@@ -333,8 +314,8 @@ void print_delay_table(int runs) {
 
 struct NightCount {
   int nights = 0;
-  int alarms = 0;          // breached at least once in the counted ticks
-  int early_alarms = 0;    // of which the breach came from the early path
+  int alarms = 0;            // breached at least once in the counted ticks
+  int early_alarms = 0;      // of which the breach came from the early path
   int startup_breaches = 0;  // breached during the uncounted start-up ticks
 };
 
@@ -434,8 +415,7 @@ void print_false_alarm_table(int nights, int reference_nights, std::uint64_t cus
                 "started at the window start); %d from the early path",
                 ref.early_alarms);
   row("4%, Poisson 50/s", "Evaluator (average + CUSUM)",
-      static_cast<std::uint64_t>(reference_nights), static_cast<std::uint64_t>(ref.alarms),
-      notes);
+      static_cast<std::uint64_t>(reference_nights), static_cast<std::uint64_t>(ref.alarms), notes);
   std::fprintf(stderr, "  %d reference nights in %.1f s CPU\n", reference_nights,
                cpu_seconds() - t0);
 

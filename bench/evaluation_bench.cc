@@ -34,6 +34,7 @@
 #include "backout/rules/expression_parser.h"
 #include "backout/rules/plan.h"
 #include "backout/rules/watch.h"
+#include "bench_plans.h"
 
 namespace backout {
 namespace {
@@ -41,24 +42,9 @@ namespace {
 using namespace std::chrono_literals;
 using rules::Severity;
 
-// ---------------------------------------------------------------------------------------------
-// Plans in code. tests/support/test_plan.h has the same helpers, but it lives in the gtest-linked
-// test support library; the few lines are repeated here so that bench/ links core and rules only.
-
-const ZonedTime& window_start() {
-  static const ZonedTime t = *parse_rfc3339("2026-06-07T02:00:00+01:00");
-  return t;
-}
-
-TimePoint at(double seconds) { return window_start().at + from_seconds(seconds); }
-
-rules::Condition condition(const std::string& when) {
-  auto c = rules::parse_condition(when);
-  if (auto* e = std::get_if<rules::ParseError>(&c)) {
-    throw std::invalid_argument("bad condition: " + when + ": " + e->message);
-  }
-  return std::get<rules::Condition>(c);
-}
+using bench::at;
+using bench::condition;
+using bench::window_start;
 
 struct LevelText {
   Severity severity;
@@ -73,11 +59,7 @@ rules::Trigger make_trigger(const std::string& id, const std::string& measure,
   rules::Trigger t;
   t.id = id;
   t.name = id;
-  auto m = rules::parse_measure(measure);
-  if (auto* e = std::get_if<rules::ParseError>(&m)) {
-    throw std::invalid_argument("bad measure: " + measure + ": " + e->message);
-  }
-  t.measure = std::get<rules::Measure>(m);
+  t.measure = bench::measure(measure);
   t.over = over;
   t.for_duration = for_duration;
   t.clear_after = std::max<Duration>(for_duration, 30s);
@@ -101,23 +83,22 @@ rules::Plan base_plan() {
   rules::Plan p;
   p.path = "bench-plan.yaml";
   p.header = {"Customer Portal Enhancement", "2.0", "John Smith (PM)", "1.2", true};
-  p.window.start = window_start();
-  p.window.end = *parse_rfc3339("2026-06-07T06:00:00+01:00");
-  p.window.backout_duration = 100min;
-  p.window.warn_before_pnr = 15min;
-  p.window.baseline = 30min;
+  bench::set_reference_window(p);
   p.contacts = {
       {"deployment_lead", "Jane Doe", "@jane.doe", "", "on-site"},
       {"project_manager", "John Smith", "@john.smith", "", "on-call"},
       {"sponsor", "Sarah Williams", "@sarah.williams", "", "on-call"},
       {"steering_group", "Steering Group", "@steering-group", "", ""},
   };
-  p.authority[Severity::kCritical] = {Severity::kCritical, "deployment_lead",
-                                      {"project_manager", "sponsor"}, 5min, "project_manager"};
-  p.authority[Severity::kMajor] = {Severity::kMajor, "project_manager", {"sponsor"}, 10min,
-                                   "sponsor"};
-  p.authority[Severity::kDiscretionary] = {Severity::kDiscretionary, "sponsor",
-                                           {"steering_group"}, std::nullopt, std::nullopt};
+  p.authority[Severity::kCritical] = {Severity::kCritical,
+                                      "deployment_lead",
+                                      {"project_manager", "sponsor"},
+                                      5min,
+                                      "project_manager"};
+  p.authority[Severity::kMajor] = {
+      Severity::kMajor, "project_manager", {"sponsor"}, 10min, "sponsor"};
+  p.authority[Severity::kDiscretionary] = {
+      Severity::kDiscretionary, "sponsor", {"steering_group"}, std::nullopt, std::nullopt};
   p.notify.repeat_every = 10min;
   p.notify.group_wait = 2s;
   p.state_dir = "/tmp";
@@ -155,10 +136,10 @@ void add_service(rules::Plan& p, int i) {
   t.push_back(make_trigger(id("login_failure_rate"),
                            "ratio(" + s + ".login_failures_total, " + s + ".login_attempts_total)",
                            {{Severity::kMajor, "> 5%"}}, 5min, 1min, 50));
-  t.push_back(make_trigger(
-      id("transaction_errors"),
-      "ratio(" + s + ".transactions_failed_total, " + s + ".transactions_total)",
-      {{Severity::kMajor, "> 2%"}}, 5min, 1min, 20));
+  t.push_back(
+      make_trigger(id("transaction_errors"),
+                   "ratio(" + s + ".transactions_failed_total, " + s + ".transactions_total)",
+                   {{Severity::kMajor, "> 2%"}}, 5min, 1min, 20));
   t.push_back(make_trigger(
       id("error_rate"),
       "ratio(" + s + ".http_requests_total{code=~\"5..\"}, " + s + ".http_requests_total)",
@@ -188,8 +169,8 @@ void add_service(rules::Plan& p, int i) {
                            {{Severity::kMajor, "< 90%"}}));
   t.push_back(make_trigger(id("db_connectivity"), "failures(" + db + ")",
                            {{Severity::kCritical, "> 0"}}, 1min));
-  t.push_back(make_trigger(id("api_failures"), "failures(" + api + ")",
-                           {{Severity::kMajor, "> 3"}}));
+  t.push_back(
+      make_trigger(id("api_failures"), "failures(" + api + ")", {{Severity::kMajor, "> 3"}}));
   t.push_back(make_trigger(id("data_integrity"), "value(" + count + ")",
                            {{Severity::kCritical, "< baseline"}}));
   t.push_back(make_trigger(id("queue_depth"), "value(" + s + ".queue_depth)",
@@ -433,28 +414,26 @@ rules::Plan reference_plan() {
   add_source(p, "portal_db", "postgres");
   add_source(p, "customers", "postgres");
   auto& t = p.triggers;
-  t.push_back(make_trigger(
-      "login_failure_rate",
-      "ratio(portal.portal_login_failures_total, portal.portal_login_attempts_total)",
-      {{Severity::kMajor, "> 5%"}}, 5min, 1min, 50));
+  t.push_back(
+      make_trigger("login_failure_rate",
+                   "ratio(portal.portal_login_failures_total, portal.portal_login_attempts_total)",
+                   {{Severity::kMajor, "> 5%"}}, 5min, 1min, 50));
   t.push_back(make_trigger(
       "transaction_errors",
       "ratio(portal.portal_transactions_failed_total, portal.portal_transactions_total)",
       {{Severity::kMajor, "> 2%"}}, 5min, 1min, 20));
-  t.push_back(make_trigger("page_load_time", "p95(home_page.duration)",
-                           {{Severity::kMajor, "> 10s"}}));
-  t.push_back(make_trigger("api_response_time", "p95(api.duration)",
-                           {{Severity::kMajor, "> 5s"}}));
+  t.push_back(
+      make_trigger("page_load_time", "p95(home_page.duration)", {{Severity::kMajor, "> 10s"}}));
+  t.push_back(make_trigger("api_response_time", "p95(api.duration)", {{Severity::kMajor, "> 5s"}}));
   t.push_back(make_trigger(
-      "error_rate",
-      "ratio(portal.http_requests_total{code=~\"5..\"}, portal.http_requests_total)",
+      "error_rate", "ratio(portal.http_requests_total{code=~\"5..\"}, portal.http_requests_total)",
       {{Severity::kCritical, "> 25%"}, {Severity::kMajor, "> 1%"}}, 5min, 30s, 100));
-  t.push_back(make_trigger("db_connectivity", "failures(portal_db)",
-                           {{Severity::kCritical, "> 0"}}, 1min));
+  t.push_back(
+      make_trigger("db_connectivity", "failures(portal_db)", {{Severity::kCritical, "> 0"}}, 1min));
   t.push_back(make_trigger("system_unavailable", "availability(home_page)",
                            {{Severity::kCritical, "< 50%"}}, 1min));
-  t.push_back(make_trigger("data_integrity", "value(customers)",
-                           {{Severity::kCritical, "< baseline"}}));
+  t.push_back(
+      make_trigger("data_integrity", "value(customers)", {{Severity::kCritical, "< baseline"}}));
   t.push_back(make_trigger("performance_degradation", "p95(api.duration)",
                            {{Severity::kMajor, "> +50% baseline"}}, 5min, 2min));
   return p;

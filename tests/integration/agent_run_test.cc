@@ -1,7 +1,8 @@
 // End to end: the real backout-agent binary watching a stand-in portal application, a real
 // PostgreSQL and a chat webhook receiver, all on loopback. Scenarios of the running-agent issue:
-// a clean run, login failures, a database outage, slow page loads and their recovery, a real
-// Prometheus scraping the agent, and bad targets that must not take the agent down.
+// a clean run, login failures, a database outage, slow page loads and their recovery. A real
+// Prometheus scraping the agent is prometheus_scrape_test.cc; bad targets that must not take the
+// agent down, hostile_sources_test.cc.
 #include <gtest/gtest.h>
 #include <signal.h>
 

@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/spawn.h"
+
 namespace backout::testing {
 namespace {
 
@@ -105,49 +107,14 @@ struct Child {
   std::string error;
 };
 
-// fork + exec with stdout/stderr into `log_fd`, optionally as uid/gid. Everything the child
-// needs is prepared before fork(): between fork and exec only async-signal-safe calls are
-// allowed in a multithreaded process.
 Child spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, int log_fd,
             bool drop, uid_t uid, gid_t gid) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) {
-    argv.push_back(const_cast<char*>(a.c_str()));
+  auto pid = spawn_process(args, env, -1, log_fd,
+                           drop ? std::optional<SpawnUser>(SpawnUser{uid, gid}) : std::nullopt);
+  if (!pid.ok()) {
+    return {-1, pid.error()};
   }
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& e : env) {
-    envp.push_back(const_cast<char*>(e.c_str()));
-  }
-  envp.push_back(nullptr);
-  const pid_t parent = ::getpid();
-
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    return {-1, "fork: " + errno_text(errno)};
-  }
-  if (pid == 0) {
-    // Own process group: a Ctrl-C at the terminal reaches the test, which then stops us by PID.
-    ::setpgid(0, 0);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-      ::dup2(null_fd, 0);
-    }
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    ::close_range(3, ~0U, 0);  // none of the test's sockets: they would outlive its closing them
-    if (drop && (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)) {
-      _exit(126);
-    }
-    // After setuid (which clears it): the server dies with the test even if the test crashes.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) {
-      _exit(125);
-    }
-    ::execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  return {pid, {}};
+  return {*pid, {}};
 }
 
 std::string describe_status(int status) {

@@ -1,6 +1,7 @@
 // Source kind `prometheus`: scrapes `url` every `every` through the shared HTTP client, parses
 // the body with the project's text-format parser and delivers every sample, then `up` and
-// `duration`. A failed scrape (connect, TLS, timeout, non-2xx, body over max_body_bytes) delivers
+// `duration`. A failed scrape (connect, TLS, timeout, non-2xx, body over max_body_bytes, a body
+// with malformed lines and not one valid sample) delivers
 // only `up` = 0 and `duration`, and says why in the outcome.
 #include <boost/asio/dispatch.hpp>
 #include <exception>
@@ -85,10 +86,18 @@ class PrometheusScraper final : public PeriodicRunner {
           }
           record(id, std::string(s.name), labels, s.value);
         });
-    outcome.up = true;
     outcome.samples = stats.samples - shadowed;
     outcome.malformed = stats.malformed;
     outcome.dropped = stats.dropped + shadowed;
+    // A body with malformed lines and not one valid sample is not a metrics page (an HTML error
+    // page answered 200, a wrong URL): the target is down, as Prometheus would mark it.
+    // Otherwise the bad lines are skipped and the first of them is named for the log.
+    outcome.up = !(stats.samples == 0 && stats.malformed > 0);
+    if (stats.malformed > 0) {
+      outcome.error = outcome.up ? stats.first_error
+                                 : "no valid sample in the response (not the Prometheus text "
+                                   "format?); " + stats.first_error;
+    }
   }
 
   net::HttpClient* http_;

@@ -17,6 +17,8 @@
 #include <regex>
 #include <thread>
 
+#include "support/spawn.h"
+
 extern char** environ;
 
 namespace backout::testing {
@@ -50,33 +52,16 @@ AgentProcess::AgentProcess(const std::string& binary, std::vector<std::string> a
   for (const auto& [k, v] : env) {
     envs.push_back(k + "=" + v);
   }
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(binary.c_str()));
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : envs) {
-    envp.push_back(e.data());
-  }
-  envp.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    dup2(fds[1], STDERR_FILENO);
-    // Nothing else of the test's descriptors: an inherited listening socket (a webhook
-    // receiver's) would keep that port accepting after the test closed it.
-    close_range(3, ~0U, 0);
-    // Signals blocked by the test runner must not stay blocked in the agent.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execve(binary.c_str(), argv.data(), envp.data());
-    _exit(127);
+  std::vector<std::string> argv{binary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto pid = spawn_process(argv, envs, -1, fds[1]);
+  if (!pid.ok()) {
+    close(fds[0]);
+    close(fds[1]);
+    throw std::runtime_error("cannot start " + binary + ": " + pid.error());
   }
   close(fds[1]);
-  impl_->pid = pid;
+  impl_->pid = *pid;
   impl_->out_fd = fds[0];
   Impl* m = impl_.get();
   impl_->reader = std::thread([m] {
