@@ -1,5 +1,6 @@
 #include "backout/core/recorder.h"
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -93,60 +94,69 @@ std::size_t HistogramRecorder::reserved_bytes() {
   return kShardCount * sizeof(Shard) + alignof(Shard);
 }
 
-void HistogramRecorder::cumulative(Histogram& out) const {
-  // The first shard in use overwrites every bin of `out` and its index, so `out` needs no clearing
-  // pass (which would touch each of its non-empty bins once more); later shards add to it. The
-  // evaluator harvests every latency series each tick, so this loop is the largest part of a tick.
-  auto read_shard = [&out](Shard& s, auto first) {
-    // One pass per shard, keeping out's index (group counts, masks, count) as it goes.
-    for (int g = 0; g < Histogram::kGroups; ++g) {
-      int first_bin = Histogram::first_bin(g);
-      int size = g == 0 || g == Histogram::kGroups - 1 ? 1 : LogLinearBins::kSubBins;
-      std::uint64_t group = 0;
-      std::uint64_t mask = 0;
-      for (int k = 0; k < size; ++k) {
-        auto b = static_cast<std::size_t>(first_bin + k);
-        std::uint64_t v = std::atomic_ref<std::uint64_t>(s.bins[b]).load(std::memory_order_relaxed);
-        if constexpr (decltype(first)::value) {
-          out.counts_[b] = v;
-        } else {
-          out.counts_[b] += v;
-        }
-        group += v;
-        mask |= static_cast<std::uint64_t>(v != 0) << k;
-      }
-      auto gi = static_cast<std::size_t>(g);
-      if constexpr (decltype(first)::value) {
-        out.group_counts_[gi] = group;
-        out.masks_[gi] = mask;
-      } else {
-        out.group_counts_[gi] += group;
-        out.masks_[gi] |= mask;
-      }
-      out.count_ += group;
-    }
-  };
-  bool any = false;
+void HistogramRecorder::advance(Histogram& out, Histogram* growth) const {
+  // The shards in use: one nobody has recorded into is skipped (and its pages stay untouched).
+  // Skipping is safe even if the first record is in flight: it is read at the next call.
+  std::array<const Shard*, kShardCount> used{};
+  std::size_t n = 0;
   double sum = 0;
   for (std::size_t i = 0; i < kShardCount; ++i) {
     Shard& s = shards_[i];
-    // A shard nobody has recorded into is skipped (and its pages stay untouched). Skipping is safe
-    // even if the first record is in flight: the bins are read again at the next call.
-    if (std::atomic_ref<std::uint64_t>(s.count).load(std::memory_order_relaxed) == 0) {
+    if (std::atomic_ref<std::uint64_t>(s.count).load(std::memory_order_relaxed) != 0) {
+      sum += std::atomic_ref<double>(s.sum).load(std::memory_order_relaxed);
+      used[n++] = &s;
+    }
+  }
+  if (n == 0) {
+    out.clear();
+    return;
+  }
+  // Per octave: the shards' totals against what `out` holds (the bins' sum at the latest read).
+  // Equal means equal bins (they only grow), so the octave is kept; otherwise its bins are read
+  // again over every shard in use. A writer's bin and octave total may become visible in either
+  // order: an octave read while a record is half visible stores the bins' sum, which differs
+  // from the total once the record is whole, so the record is read at the next call at the
+  // latest (the "split across two harvests" of the header). Since `out` is the latest read and
+  // every bin only grows (read-read coherence), a bin read again is never below what `out` held:
+  // `growth` is never negative. The evaluator harvests every latency series each tick; this loop
+  // is most of a tick's cost.
+  const auto load = [](const std::uint64_t& v) {
+    return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(v))
+        .load(std::memory_order_relaxed);
+  };
+  std::uint64_t total = 0;
+  for (int g = 0; g < Histogram::kGroups; ++g) {
+    const auto gi = static_cast<std::size_t>(g);
+    std::uint64_t moved = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      moved += load(used[i]->groups[gi]);
+    }
+    if (moved == out.group_counts_[gi]) {
+      total += moved;
       continue;
     }
-    sum += std::atomic_ref<double>(s.sum).load(std::memory_order_relaxed);
-    if (!any) {
-      out.count_ = 0;
-      read_shard(s, std::true_type{});
-      any = true;
-    } else {
-      read_shard(s, std::false_type{});
+    const int first_bin = Histogram::first_bin(g);
+    const int size = g == 0 || g == Histogram::kGroups - 1 ? 1 : LogLinearBins::kSubBins;
+    std::uint64_t group = 0;
+    std::uint64_t mask = 0;
+    for (int k = 0; k < size; ++k) {
+      const auto b = static_cast<std::size_t>(first_bin + k);
+      std::uint64_t v = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        v += load(used[i]->bins[b]);
+      }
+      if (growth != nullptr && v > out.counts_[b]) {
+        growth->add_bin(static_cast<int>(b), v - out.counts_[b], 0.0);
+      }
+      out.counts_[b] = v;
+      group += v;
+      mask |= static_cast<std::uint64_t>(v != 0) << k;
     }
+    out.group_counts_[gi] = group;
+    out.masks_[gi] = mask;
+    total += group;
   }
-  if (!any) {
-    out.clear();
-  }
+  out.count_ = total;
   out.sum_ = sum;
 }
 

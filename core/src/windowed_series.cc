@@ -26,22 +26,13 @@ CounterRecorder::Totals WindowedCounter::harvest(TimePoint now) {
 WindowedHistogram::WindowedHistogram(Duration over) : window_(over) {}
 
 const Histogram& WindowedHistogram::harvest(TimePoint now) {
-  recorder_.cumulative(current_);
-  // Every bin of the cumulative histogram only grows (see recorder.h), so the difference is a
-  // histogram; it is built from the non-empty bins of current_ only.
+  // The growth of each bin since the last harvest is the delta (bins only grow, see
+  // recorder.h); advance() reads again only the octaves that moved, none on most ticks of a
+  // probe's series.
   delta_.clear();
-  // Equal counts mean equal bins (each bin only grows, and the count is the bins' total), so the
-  // walk over the bins is skipped when nothing was observed: most ticks of a probe's series.
-  if (current_.count() != harvested_.count()) {
-    current_.for_each_bin([this](int bin, std::uint64_t count) {
-      std::uint64_t before = harvested_.bin_count(bin);
-      if (count > before) {
-        delta_.add_bin(bin, count - before, 0.0);
-      }
-    });
-  }
-  delta_.add_bin(0, 0, current_.sum() - harvested_.sum());
-  std::swap(harvested_, current_);
+  const double sum_before = harvested_.sum();
+  recorder_.advance(harvested_, &delta_);
+  delta_.add_bin(0, 0, harvested_.sum() - sum_before);
   window_.add(harvest_time(window_, now), delta_);
   return delta_;
 }

@@ -87,7 +87,7 @@ class CounterRecorder {
 };
 
 /// A lock-free latency recorder (the writer side of a latency window): counts per LogLinearBins
-/// bin. Thread-safe; no time semantics (cumulative since construction). Reserves 9 × 16.5 KiB of
+/// bin. Thread-safe; no time semantics (cumulative since construction). Reserves 9 × 16.8 KiB of
 /// zeroed memory, of which only the shards of threads that record are ever touched (resident).
 class HistogramRecorder {
  public:
@@ -96,12 +96,21 @@ class HistogramRecorder {
   HistogramRecorder(const HistogramRecorder&) = delete;
   HistogramRecorder& operator=(const HistogramRecorder&) = delete;
 
-  /// Any thread: one observation of `seconds`. Wait-free on an owned shard (bin_of, then three
+  /// Any thread: one observation of `seconds`. Wait-free on an owned shard (bin_of, then four
   /// relaxed load+store pairs); relaxed atomic adds on the overflow shard.
   void observe(double seconds) noexcept;
-  /// Any thread: out = everything observed so far. Reads every bin of each shard that has been
-  /// written to (about 2.5 µs per shard in use, see bench/README.md).
-  void cumulative(Histogram& out) const;
+  /// Any thread: brings `cumulative` up to everything observed so far and, unless null, adds to
+  /// `growth` what each bin gained since (counts only; the caller adds the sum's difference).
+  /// `cumulative` must be empty or the latest result of this recorder's advance(): only the
+  /// octaves whose totals moved since then are read again (a shard keeps a total per octave for
+  /// this), so a harvest costs O(34 × shards in use + bins of the octaves that moved) instead of
+  /// reading all 2,050 bins of every shard (bench/README.md).
+  void advance(Histogram& cumulative, Histogram* growth = nullptr) const;
+  /// Any thread: out = everything observed so far (a full read into a cleared `out`).
+  void cumulative(Histogram& out) const {
+    out.clear();
+    advance(out);
+  }
 
   /// Bytes reserved for the shards (only those of recording threads become resident).
   static std::size_t reserved_bytes();
@@ -110,6 +119,7 @@ class HistogramRecorder {
   struct alignas(128) Shard {  // plain memory, accessed through std::atomic_ref
     std::uint64_t count;
     double sum;
+    std::uint64_t groups[Histogram::kGroups];  // per-octave totals: what cumulative() re-reads
     std::uint64_t bins[LogLinearBins::kBins];
   };
 
@@ -135,14 +145,17 @@ inline void HistogramRecorder::observe(double seconds) noexcept {
   auto i = static_cast<unsigned>(recorder_detail::slot() - 1);
   Shard& s = shards_[i];
   std::atomic_ref<std::uint64_t> b(s.bins[bin]);
+  std::atomic_ref<std::uint64_t> group(s.groups[Histogram::group_of(bin)]);
   std::atomic_ref<double> sum(s.sum);
   std::atomic_ref<std::uint64_t> count(s.count);
   if (i < static_cast<unsigned>(recorder_detail::kShards)) [[likely]] {
     b.store(b.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    group.store(group.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     sum.store(sum.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
     count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   } else {
     b.fetch_add(1, std::memory_order_relaxed);
+    group.fetch_add(1, std::memory_order_relaxed);
     sum.fetch_add(value, std::memory_order_relaxed);
     count.fetch_add(1, std::memory_order_relaxed);
   }

@@ -73,7 +73,6 @@ class WindowedHistogram {
  private:
   HistogramRecorder recorder_;
   Histogram harvested_;  // the recorder's cumulative histogram at the last harvest
-  Histogram current_;    // scratch: the cumulative histogram now
   Histogram delta_;
   HistogramWindow window_;
 };
