@@ -13,6 +13,7 @@
 
 #include "backout/collectors/collector.h"
 #include "backout/net/http_client.h"
+#include "collector_fixture.h"
 #include "support/recording_sink.h"
 #include "support/test_http_server.h"
 
@@ -32,8 +33,10 @@ TestResponse reply(int status, std::string body = "") {
   return r;
 }
 
-class HttpProbeCollectorTest : public ::testing::Test {
+class HttpProbeCollectorTest : public testing_support::CollectorFixture {
  protected:
+  HttpProbeCollectorTest() { secrets_ = testing_support::only_secret("PROBE_TOKEN", "s3cret"); }
+
   static rules::Source source(const std::string& url) {
     rules::Source s;
     s.id = "home_page";
@@ -46,31 +49,6 @@ class HttpProbeCollectorTest : public ::testing::Test {
     return s;
   }
 
-  std::unique_ptr<Collector> start(const rules::Source& s) {
-    const SourceKind* kind = registry_.find("http");
-    EXPECT_NE(kind, nullptr);
-    if (kind == nullptr) {
-      return nullptr;
-    }
-    auto made = kind->create(s, {strand_, &sink_, &http_, secrets_});
-    EXPECT_TRUE(made.ok()) << made.error();
-    if (!made.ok()) {
-      return nullptr;
-    }
-    std::unique_ptr<Collector> c = std::move(made).value();
-    asio::post(strand_, [p = c.get()] { p->start(); });
-    return c;
-  }
-
-  void stop(Collector& c) {
-    bool stopped = false;
-    asio::post(strand_, [&] {
-      c.stop();
-      stopped = true;
-    });
-    ASSERT_TRUE(testing::run_until(ioc_, [&] { return stopped; }));
-  }
-
   // Runs one probe of `s` to its first attempt and stops it.
   testing::RecordingSink::Attempt probe_once(const rules::Source& s) {
     const std::size_t before = sink_.attempt_count();
@@ -79,18 +57,6 @@ class HttpProbeCollectorTest : public ::testing::Test {
     stop(*c);
     return sink_.attempts().at(before);
   }
-
-  asio::io_context ioc_;
-  asio::any_io_executor strand_ = asio::make_strand(ioc_);
-  net::HttpClient http_{ioc_.get_executor()};
-  testing::RecordingSink sink_;
-  SecretResolver secrets_ = [](const rules::SecretRef& ref) -> Result<std::string> {
-    if (ref.name == "PROBE_TOKEN") {
-      return std::string("s3cret");
-    }
-    return Error{"environment variable " + ref.name + " is not set"};
-  };
-  Registry registry_ = builtin_registry();
 };
 
 TEST_F(HttpProbeCollectorTest, UpWithStatusAndDurationEveryAttempt) {

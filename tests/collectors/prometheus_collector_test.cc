@@ -12,6 +12,7 @@
 
 #include "backout/collectors/collector.h"
 #include "backout/net/http_client.h"
+#include "collector_fixture.h"
 #include "support/recording_sink.h"
 #include "support/test_http_server.h"
 
@@ -44,8 +45,10 @@ TestResponse silent() {
   return r;
 }
 
-class PrometheusCollectorTest : public ::testing::Test {
+class PrometheusCollectorTest : public testing_support::CollectorFixture {
  protected:
+  PrometheusCollectorTest() { secrets_ = testing_support::only_secret("PORTAL_TOKEN", "s3cret"); }
+
   static rules::Source source(const std::string& url) {
     rules::Source s;
     s.id = "portal";
@@ -57,50 +60,6 @@ class PrometheusCollectorTest : public ::testing::Test {
     s.options.set("max_series", std::int64_t{1000});
     return s;
   }
-
-  Result<std::unique_ptr<Collector>> create(const rules::Source& s) {
-    const SourceKind* kind = registry_.find("prometheus");
-    if (kind == nullptr) {
-      return Error{"prometheus is not registered"};
-    }
-    return kind->create(s, {strand_, &sink_, &http_, secrets_});
-  }
-
-  std::unique_ptr<Collector> start(const rules::Source& s) {
-    auto made = create(s);
-    EXPECT_TRUE(made.ok()) << made.error();
-    if (!made.ok()) {
-      return nullptr;
-    }
-    std::unique_ptr<Collector> c = std::move(made).value();
-    asio::post(strand_, [p = c.get()] { p->start(); });
-    return c;
-  }
-
-  void stop(Collector& c) {
-    bool stopped = false;
-    asio::post(strand_, [&] {
-      c.stop();
-      stopped = true;
-    });
-    ASSERT_TRUE(testing::run_until(ioc_, [&] { return stopped; }));
-  }
-
-  bool wait_attempts(std::size_t n) {
-    return testing::run_until(ioc_, [&] { return sink_.attempt_count() >= n; });
-  }
-
-  asio::io_context ioc_;
-  asio::any_io_executor strand_ = asio::make_strand(ioc_);
-  net::HttpClient http_{ioc_.get_executor()};
-  testing::RecordingSink sink_;
-  SecretResolver secrets_ = [](const rules::SecretRef& ref) -> Result<std::string> {
-    if (ref.name == "PORTAL_TOKEN") {
-      return std::string("s3cret");
-    }
-    return Error{"environment variable " + ref.name + " is not set"};
-  };
-  Registry registry_ = builtin_registry();
 };
 
 TEST_F(PrometheusCollectorTest, DeliversEverySampleThenUpAndScrapesAgain) {

@@ -15,6 +15,7 @@
 
 #include "backout/collectors/collector.h"
 #include "backout/net/http_client.h"
+#include "collector_fixture.h"
 #include "kinds.h"
 #include "support/recording_sink.h"
 #include "support/test_http_server.h"
@@ -59,8 +60,10 @@ std::string query_param(const std::string& target) {
   return out;
 }
 
-class PromqlCollectorTest : public ::testing::Test {
+class PromqlCollectorTest : public testing_support::CollectorFixture {
  protected:
+  PromqlCollectorTest() { secrets_ = testing_support::only_secret("PROM_TOKEN", "s3cret"); }
+
   static rules::Source source(const std::string& url,
                               std::map<std::string, std::string> queries = {
                                   {"errors", "sum by (code) (rate(http_requests_total[1m]))"}}) {
@@ -73,41 +76,6 @@ class PromqlCollectorTest : public ::testing::Test {
     s.options.set("timeout", Duration(1s));
     return s;
   }
-
-  Result<std::unique_ptr<Collector>> create(const rules::Source& s) {
-    const SourceKind* kind = registry_.find("promql");
-    if (kind == nullptr) {
-      return Error{"promql is not registered"};
-    }
-    return kind->create(s, {strand_, &sink_, &http_, secrets_});
-  }
-
-  std::unique_ptr<Collector> start(const rules::Source& s) {
-    auto made = create(s);
-    EXPECT_TRUE(made.ok()) << made.error();
-    if (!made.ok()) {
-      return nullptr;
-    }
-    std::unique_ptr<Collector> c = std::move(made).value();
-    asio::post(strand_, [p = c.get()] { p->start(); });
-    return c;
-  }
-
-  bool wait_attempts(std::size_t n) {
-    return testing::run_until(ioc_, [&] { return sink_.attempt_count() >= n; });
-  }
-
-  asio::io_context ioc_;
-  asio::any_io_executor strand_ = asio::make_strand(ioc_);
-  net::HttpClient http_{ioc_.get_executor()};
-  testing::RecordingSink sink_;
-  SecretResolver secrets_ = [](const rules::SecretRef& ref) -> Result<std::string> {
-    if (ref.name == "PROM_TOKEN") {
-      return std::string("s3cret");
-    }
-    return Error{"environment variable " + ref.name + " is not set"};
-  };
-  Registry registry_ = builtin_registry();
 };
 
 TEST_F(PromqlCollectorTest, VectorGivesOneSamplePerElementWithItsLabelsThenUpAndDuration) {

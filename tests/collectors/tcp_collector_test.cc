@@ -11,6 +11,7 @@
 #include <string>
 
 #include "backout/collectors/collector.h"
+#include "collector_fixture.h"
 #include "support/recording_sink.h"
 #include "support/test_http_server.h"
 
@@ -20,7 +21,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-class TcpCollectorTest : public ::testing::Test {
+class TcpCollectorTest : public testing_support::CollectorFixture {
  protected:
   static rules::Source source(std::uint16_t port, Duration timeout = 1s) {
     rules::Source s;
@@ -31,31 +32,6 @@ class TcpCollectorTest : public ::testing::Test {
     s.options.set("timeout", timeout);
     return s;
   }
-
-  std::unique_ptr<Collector> start(const rules::Source& s) {
-    const SourceKind* kind = registry_.find("tcp");
-    EXPECT_NE(kind, nullptr);
-    if (kind == nullptr) {
-      return nullptr;
-    }
-    auto made = kind->create(s, {strand_, &sink_, nullptr, {}});
-    EXPECT_TRUE(made.ok()) << made.error();
-    if (!made.ok()) {
-      return nullptr;
-    }
-    std::unique_ptr<Collector> c = std::move(made).value();
-    asio::post(strand_, [p = c.get()] { p->start(); });
-    return c;
-  }
-
-  bool wait_attempts(std::size_t n) {
-    return testing::run_until(ioc_, [&] { return sink_.attempt_count() >= n; });
-  }
-
-  asio::io_context ioc_;
-  asio::any_io_executor strand_ = asio::make_strand(ioc_);
-  testing::RecordingSink sink_;
-  Registry registry_ = builtin_registry();
 };
 
 TEST_F(TcpCollectorTest, ConnectsAndIsUp) {

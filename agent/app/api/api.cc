@@ -22,28 +22,6 @@ HttpResponse json_ok(const json::value& v, int status = 200) {
   return r;
 }
 
-// Checks the bearer token; returns an error response when the request may not act.
-std::optional<HttpResponse> unauthorized(const ApiContext& ctx, const HttpRequest& req) {
-  if (!ctx.token) {
-    return json_error(403, "POST endpoints are disabled: set server.token_env (or token_file) "
-                           "in the plan and restart the agent");
-  }
-  auto it = req.headers.find("Authorization");
-  std::string given;
-  if (it != req.headers.end() && it->second.size() > 7 &&
-      (it->second.rfind("Bearer ", 0) == 0 || it->second.rfind("bearer ", 0) == 0)) {
-    given = it->second.substr(7);
-  }
-  if (given.empty() || !constant_time_equal(given, *ctx.token)) {
-    HttpResponse r = json_error(401, it == req.headers.end()
-                                         ? "missing 'Authorization: Bearer <token>'"
-                                         : "wrong token");
-    r.headers["WWW-Authenticate"] = "Bearer realm=\"backout-agent\"";
-    return r;
-  }
-  return std::nullopt;
-}
-
 // Parses a JSON object body; sets `error` on failure.
 std::optional<json::object> body_object(const HttpRequest& req, std::optional<HttpResponse>& err) {
   boost::system::error_code ec;
@@ -71,7 +49,8 @@ std::optional<TimePoint> time_field(const std::string& text, TimePoint now, std:
   if (auto d = parse_duration(text)) {
     return now + *d;
   }
-  *why = "'" + text + "' is neither an RFC 3339 time (2026-06-07T03:40:00+01:00) nor a duration "
+  *why = "'" + text +
+         "' is neither an RFC 3339 time (2026-06-07T03:40:00+01:00) nor a duration "
          "from now (30m)";
   return std::nullopt;
 }
@@ -88,6 +67,33 @@ std::string event(const rules::Plan& plan, TimePoint at, const std::string& kind
 }
 
 }  // namespace
+
+std::optional<HttpResponse> refuse_unauthorized(const std::optional<std::string>& token,
+                                                const HttpRequest& req) {
+  std::optional<HttpResponse> refusal;
+  auto it = req.headers.find("Authorization");
+  if (!token) {
+    refusal = json_error(403,
+                         "POST endpoints are disabled: set server.token_env (or token_file) "
+                         "in the plan and restart the agent");
+  } else {
+    std::string given;
+    if (it != req.headers.end() && it->second.size() > 7 &&
+        (it->second.rfind("Bearer ", 0) == 0 || it->second.rfind("bearer ", 0) == 0)) {
+      given = it->second.substr(7);
+    }
+    if (given.empty() || !constant_time_equal(given, *token)) {
+      refusal = json_error(
+          401, it == req.headers.end() ? "missing 'Authorization: Bearer <token>'" : "wrong token");
+      refusal->headers["WWW-Authenticate"] = "Bearer realm=\"backout-agent\"";
+    }
+  }
+  if (refusal) {
+    spdlog::warn("refused {} {} from {}: {}", req.method, req.path, req.remote_address,
+                 refusal->status == 401 ? "no valid token" : "POSTs disabled");
+  }
+  return refusal;
+}
 
 bool constant_time_equal(const std::string& a, const std::string& b) {
   // Every byte of the longer string is visited; the result depends on all of them.
@@ -173,10 +179,8 @@ void register_api(http::Router& router, ApiContext ctx) {
   // Human acts. Each: authorise, parse, apply under the watch's lock, record, echo.
   auto act = [shared](const HttpRequest& req,
                       const std::function<HttpResponse(const json::object&, TimePoint,
-                                                        std::string& event_out)>& apply) {
-    if (auto err = unauthorized(*shared, req)) {
-      spdlog::warn("refused {} {} from {}: {}", req.method, req.path, req.remote_address,
-                   err->status == 401 ? "no valid token" : "POSTs disabled");
+                                                       std::string& event_out)>& apply) {
+    if (auto err = refuse_unauthorized(shared->token, req)) {
       return *err;
     }
     std::optional<HttpResponse> err;
@@ -222,9 +226,10 @@ void register_api(http::Router& router, ApiContext ctx) {
                  std::string by = string_field(b, "by");
                  std::string eta_text = string_field(b, "eta");
                  if (trigger.empty() || eta_text.empty()) {
-                   return json_error(400, "give trigger, eta and by, e.g. {\"trigger\": "
-                                          "\"login_failure_rate\", \"eta\": \"30m\", \"by\": "
-                                          "\"@john.smith\"}");
+                   return json_error(400,
+                                     "give trigger, eta and by, e.g. {\"trigger\": "
+                                     "\"login_failure_rate\", \"eta\": \"30m\", \"by\": "
+                                     "\"@john.smith\"}");
                  }
                  std::string why;
                  auto eta = time_field(eta_text, now, &why);
@@ -250,10 +255,11 @@ void register_api(http::Router& router, ApiContext ctx) {
                  return json_ok(json::object{{"trigger", trigger},
                                              {"eta", format_rfc3339(*eta, off)},
                                              {"honoured", honoured},
-                                             {"note", honoured ? "" : "the ETA is after the point "
-                                                                      "of no return: the "
-                                                                      "recommendation stays "
-                                                                      "backout"}});
+                                             {"note", honoured ? ""
+                                                               : "the ETA is after the point "
+                                                                 "of no return: the "
+                                                                 "recommendation stays "
+                                                                 "backout"}});
                });
              });
   router.add("POST", "/api/v1/decision",
@@ -305,36 +311,36 @@ void register_api(http::Router& router, ApiContext ctx) {
                  return json_ok(f);
                });
              });
-  router.add("POST", "/api/v1/raise", [shared, act](const HttpRequest& req,
-                                                    const http::PathParams&) {
-    return act(req, [&](const json::object& b, TimePoint now, std::string& ev) {
-      if (std::string id = string_field(b, "clear"); !id.empty()) {
-        std::string by = string_field(b, "by");
-        Status s = shared->watch->clear_raise(id, by, now);
-        if (!s.ok()) {
-          return json_error(400, s.error());
-        }
-        ev = event(shared->watch->plan(), now, "raise_clear", {{"id", id}, {"by", by}});
-        spdlog::warn("{} cleared by {}", id, by);
-        return json_ok(json::object{{"cleared", id}});
-      }
-      std::string sev_text = string_field(b, "severity");
-      std::string reason = string_field(b, "reason");
-      std::string by = string_field(b, "by");
-      auto sev = rules::parse_severity(sev_text);
-      if (!sev || *sev == rules::Severity::kMinor) {
-        return json_error(400, "severity must be critical, major or discretionary");
-      }
-      auto r = shared->watch->raise(*sev, reason, by, now);
-      if (!r.ok()) {
-        return json_error(400, r.error());
-      }
-      ev = event(shared->watch->plan(), now, "raise",
-                 {{"id", *r}, {"severity", sev_text}, {"reason", reason}, {"by", by}});
-      spdlog::warn("{} raised by {} ({}): {}", sev_text, by, *r, reason);
-      return json_ok(json::object{{"id", *r}, {"severity", sev_text}});
-    });
-  });
+  router.add("POST", "/api/v1/raise",
+             [shared, act](const HttpRequest& req, const http::PathParams&) {
+               return act(req, [&](const json::object& b, TimePoint now, std::string& ev) {
+                 if (std::string id = string_field(b, "clear"); !id.empty()) {
+                   std::string by = string_field(b, "by");
+                   Status s = shared->watch->clear_raise(id, by, now);
+                   if (!s.ok()) {
+                     return json_error(400, s.error());
+                   }
+                   ev = event(shared->watch->plan(), now, "raise_clear", {{"id", id}, {"by", by}});
+                   spdlog::warn("{} cleared by {}", id, by);
+                   return json_ok(json::object{{"cleared", id}});
+                 }
+                 std::string sev_text = string_field(b, "severity");
+                 std::string reason = string_field(b, "reason");
+                 std::string by = string_field(b, "by");
+                 auto sev = rules::parse_severity(sev_text);
+                 if (!sev || *sev == rules::Severity::kMinor) {
+                   return json_error(400, "severity must be critical, major or discretionary");
+                 }
+                 auto r = shared->watch->raise(*sev, reason, by, now);
+                 if (!r.ok()) {
+                   return json_error(400, r.error());
+                 }
+                 ev = event(shared->watch->plan(), now, "raise",
+                            {{"id", *r}, {"severity", sev_text}, {"reason", reason}, {"by", by}});
+                 spdlog::warn("{} raised by {} ({}): {}", sev_text, by, *r, reason);
+                 return json_ok(json::object{{"id", *r}, {"severity", sev_text}});
+               });
+             });
 }
 
 }  // namespace backout::agent

@@ -45,4 +45,10 @@ void register_api(http::Router& router, ApiContext ctx);
 /// Compares without leaking where the first difference is, nor the expected length.
 bool constant_time_equal(const std::string& a, const std::string& b);
 
+/// The bearer-token check of every POST: nullopt when `req` carries `token`, otherwise the
+/// answer to send (403 when the plan sets no token, 401 with WWW-Authenticate for a missing or
+/// wrong one), with the refusal logged. Compares in constant time.
+std::optional<http::HttpResponse> refuse_unauthorized(const std::optional<std::string>& token,
+                                                      const http::HttpRequest& req);
+
 }  // namespace backout::agent

@@ -31,28 +31,6 @@ struct PushContext {
   std::optional<std::string> token;
 };
 
-// The same check, answers and messages as the other POSTs of the API (api.cc).
-std::optional<HttpResponse> unauthorized(const PushContext& ctx, const HttpRequest& req) {
-  if (!ctx.token) {
-    return json_error(403,
-                      "POST endpoints are disabled: set server.token_env (or token_file) "
-                      "in the plan and restart the agent");
-  }
-  auto it = req.headers.find("Authorization");
-  std::string given;
-  if (it != req.headers.end() && it->second.size() > 7 &&
-      (it->second.rfind("Bearer ", 0) == 0 || it->second.rfind("bearer ", 0) == 0)) {
-    given = it->second.substr(7);
-  }
-  if (given.empty() || !constant_time_equal(given, *ctx.token)) {
-    HttpResponse r = json_error(
-        401, it == req.headers.end() ? "missing 'Authorization: Bearer <token>'" : "wrong token");
-    r.headers["WWW-Authenticate"] = "Bearer realm=\"backout-agent\"";
-    return r;
-  }
-  return std::nullopt;
-}
-
 // "application/json; charset=utf-8" -> "application/json".
 std::string media_type(const HttpRequest& req) {
   auto it = req.headers.find("Content-Type");
@@ -239,9 +217,7 @@ Result<Samples> parse_statsd_body(std::string_view body) {
 
 HttpResponse handle_push(const PushContext& ctx, const HttpRequest& req,
                          const std::string& source) {
-  if (auto err = unauthorized(ctx, req)) {
-    spdlog::warn("refused {} {} from {}: {}", req.method, req.path, req.remote_address,
-                 err->status == 401 ? "no valid token" : "POSTs disabled");
+  if (auto err = refuse_unauthorized(ctx.token, req)) {
     return *err;
   }
   const std::string not_push =
