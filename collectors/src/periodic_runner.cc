@@ -30,7 +30,7 @@ void PeriodicRunner::start() {
     return;
   }
   started_ = true;
-  run_attempt();
+  run_attempt(false);
 }
 
 void PeriodicRunner::stop() {
@@ -44,14 +44,29 @@ void PeriodicRunner::stop() {
       in_flight_ = false;
       cancel_attempt();
     }
+    release();
   } catch (...) {
     // Cancelling is best effort: stopped_ already keeps every later handler away from the sink.
   }
 }
 
-void PeriodicRunner::run_attempt() {
+bool PeriodicRunner::probe_now() {
+  if (stopped_ || !started_ || in_flight_ || early_used_) {
+    return false;
+  }
+  early_used_ = true;
+  timer_.cancel();  // its handler finds the attempt already started (see schedule_next)
+  run_attempt(true);
+  return true;
+}
+
+void PeriodicRunner::run_attempt(bool early) {
   if (stopped_) {
     return;
+  }
+  early_ = early;
+  if (!early) {
+    early_used_ = false;
   }
   ++attempt_;
   in_flight_ = true;
@@ -97,11 +112,13 @@ void PeriodicRunner::schedule_next() {
   // From the previous start, not its end, so the cadence does not drift by the attempt's
   // duration; a time already past fires at once (the attempt ran longer than `every`).
   timer_.expires_at(attempt_start_ + every_);
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || self->stopped_) {
+  const std::uint64_t after = attempt_;
+  timer_.async_wait([self = shared_from_this(), after](boost::system::error_code ec) {
+    // `after` guards against a wait whose cancel (by probe_now) came too late to abort it.
+    if (ec || self->stopped_ || self->in_flight_ || self->attempt_ != after) {
       return;
     }
-    self->run_attempt();
+    self->run_attempt(false);
   });
 }
 

@@ -6,6 +6,9 @@
 // stop(), begin_attempt() and the kind's completion handlers, which must come back to the strand
 // before calling record() or finish(). Time: attempt N+1 is due `every` after attempt N started
 // (steady clock); an attempt still running then delays it, and it starts as soon as N ends.
+// A kind with a hint that its source changed between attempts (the postgres probe sees the server
+// close the connection it holds) may run the next attempt early with probe_now(): at most once
+// between two scheduled attempts, so the cadence never exceeds twice the plan's.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -51,6 +54,16 @@ class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
   void finish(std::uint64_t id, AttemptOutcome outcome);
   /// Time since the current attempt started.
   Duration elapsed() const;
+  /// Starts the next attempt now rather than at its due time; the schedule then runs on from
+  /// this attempt's start. Refused (false) after stop(), while an attempt is in flight, and once
+  /// an early attempt has run since the last scheduled one.
+  bool probe_now();
+  /// Whether the attempt in flight (or the last one) was started by probe_now().
+  bool early() const { return early_; }
+  bool stopped() const { return stopped_; }
+  /// Called by stop() after cancel_attempt(): releases what the kind keeps between attempts (a
+  /// connection it holds open). Default: nothing.
+  virtual void release() {}
 
   const boost::asio::any_io_executor& strand() const { return strand_; }
 
@@ -60,7 +73,7 @@ class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
   }
 
  private:
-  void run_attempt();
+  void run_attempt(bool early);
   void schedule_next();
 
   boost::asio::any_io_executor strand_;
@@ -72,6 +85,8 @@ class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
   bool in_flight_ = false;
   bool started_ = false;
   bool stopped_ = false;
+  bool early_ = false;       // the current (or last) attempt came from probe_now()
+  bool early_used_ = false;  // an early attempt ran since the last scheduled one
 };
 
 /// The Collector the agent holds: forwards start() and stop() to the runner and stops it when

@@ -320,6 +320,82 @@ TEST(PostgresOutageTest, DownQuicklyWhenTheServerStopsAndUpAgainAfterRestart) {
   ::unsetenv(kDsnVar);
 }
 
+// The held connection (watch_connection, on by default): a stopped server is seen at once, not at
+// the next check 30 s later, and the error says why the check ran early.
+TEST(PostgresWatchTest, StoppedServerIsSeenAtOnceNotAtTheNextCheck) {
+  PostgresServer server;
+  Status started = server.start();
+  ASSERT_TRUE(started.ok()) << started.error();
+  ::setenv(kDsnVar, server.dsn().c_str(), 1);
+
+  Harness h;
+  h.start(postgres_source("SELECT 1", 30s, 2s));
+  std::optional<SampleRecorder::Attempt> first = h.recorder().next_attempt(5s);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->outcome.up) << first->outcome.error;
+
+  const auto t0 = Clock::now();
+  server.stop();
+  std::optional<SampleRecorder::Attempt> down = h.recorder().next_attempt(5s);
+  const auto seen = Clock::now() - t0;
+  ASSERT_TRUE(down) << "no check within 5 s of the stop (the next scheduled one is 30 s away)";
+  EXPECT_FALSE(down->outcome.up);
+  EXPECT_LT(seen, 2s);
+  EXPECT_NE(down->outcome.error.find("checked at once: the server had closed the connection"),
+            std::string::npos)
+      << down->outcome.error;
+  // The server's own word for the closure (fast shutdown: SQLSTATE 57P01).
+  EXPECT_NE(down->outcome.error.find("57P01"), std::string::npos) << down->outcome.error;
+  EXPECT_EQ(h.recorder().values("up", down->index), std::vector<double>{0});
+  h.stop();
+  ::unsetenv(kDsnVar);
+}
+
+// Ending the held connection is not an outage: the early check connects afresh and is up. A
+// second closure right after gets no second early check (at most one between scheduled ones).
+TEST_F(PostgresCollectorTest, TerminatedConnectionIsCheckedAgainAndStaysUp) {
+  const std::string terminate =
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE application_name = 'backout-agent'";
+  Harness h;
+  h.start(postgres_source("SELECT 1", 30s, 2s));
+  std::optional<SampleRecorder::Attempt> first = h.recorder().next_attempt(5s);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->outcome.up) << first->outcome.error;
+  // One connection is held between checks, named in pg_stat_activity.
+  ASSERT_TRUE(server_
+                  ->execute("DO $$ BEGIN IF (SELECT count(*) FROM pg_stat_activity WHERE "
+                            "application_name = 'backout-agent') <> 1 THEN RAISE EXCEPTION "
+                            "'expected one held connection'; END IF; END $$")
+                  .ok());
+
+  ASSERT_TRUE(server_->execute(terminate).ok());
+  std::optional<SampleRecorder::Attempt> early = h.recorder().next_attempt(5s);
+  ASSERT_TRUE(early) << "no early check after the held connection was terminated";
+  EXPECT_TRUE(early->outcome.up) << early->outcome.error;
+  EXPECT_EQ(h.recorder().values("up", early->index), std::vector<double>{1});
+
+  ASSERT_TRUE(server_->execute(terminate).ok());
+  EXPECT_FALSE(h.recorder().next_attempt(1500ms))
+      << "a second early check before the next scheduled one";
+  h.stop();
+}
+
+TEST_F(PostgresCollectorTest, WatchConnectionOffHoldsNothingBetweenChecks) {
+  rules::Source source = postgres_source("SELECT 1", 30s, 2s);
+  source.options.set("watch_connection", false);
+  Harness h;
+  h.start(source);
+  std::optional<SampleRecorder::Attempt> first = h.recorder().next_attempt(5s);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(first->outcome.up) << first->outcome.error;
+  Status none = server_->execute(
+      "DO $$ BEGIN IF (SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+      "'backout-agent') <> 0 THEN RAISE EXCEPTION 'a connection is held'; END IF; END $$");
+  EXPECT_TRUE(none.ok()) << none.error();
+  h.stop();
+}
+
 TEST(PostgresTimeoutTest, SilentServerIsDownAfterTheTimeout) {
   Harness h;
   SilentServer silent;

@@ -59,9 +59,11 @@ class AgentRunTest : public ::testing::Test {
   }
 
   // Writes the plan, starts the agent, waits for its port and for the window to open.
-  void start_agent(const std::string& extra_sources = "", const std::string& extra_triggers = "") {
+  void start_agent(const std::string& extra_sources = "", const std::string& extra_triggers = "",
+                   const std::string& tick = "100ms", const std::string& db_every = "250ms") {
     std::string plan = (dir_ / "plan.yaml").string();
     TestPlanOptions o;
+    o.db_every = db_every;
     o.portal = portal_.base_url();
     o.state_dir = (dir_ / "state").string();
     o.extra_sources = extra_sources;
@@ -70,7 +72,7 @@ class AgentRunTest : public ::testing::Test {
     agent_ = std::make_unique<AgentProcess>(
         BACKOUT_AGENT_BIN,
         std::vector<std::string>{"run", "--plan", plan, "--listen", "127.0.0.1:0", "--tick",
-                                 "100ms"},
+                                 tick},
         std::map<std::string, std::string>{{"PORTAL_DB_DSN", pg_->dsn()},
                                            {"ONCALL_CHAT_WEBHOOK", chat_.url("/hook")},
                                            {"BACKOUT_AGENT_TOKEN", kToken}});
@@ -173,6 +175,37 @@ TEST_F(AgentRunTest, DatabaseOutagePagesTheDeploymentLeadWithinSeconds) {
   }
   // The first failed check comes within one probe interval (250 ms) of the outage.
   EXPECT_LT(paged - stopped, 3s + 250ms);
+  ASSERT_TRUE(pg_->start().ok());
+}
+
+// Neither the next check nor the next tick is waited for: portal_db is checked every 30 s and
+// the agent evaluates every 5 s, yet a stopped database is paged within 1.5 s. The check connection
+// the postgres collector holds open sees the server close it, the collector checks again at once,
+// and the source going down is evaluated out of turn.
+TEST_F(AgentRunTest, DatabaseStopIsPagedWithoutWaitingForTheNextCheckOrTick) {
+  start_agent("", "", "5s", "30s");
+  ASSERT_TRUE(wait_recommendation("go", 15s)) << log();
+  const std::size_t log_before = agent_->log().size();
+  const auto stopped = std::chrono::system_clock::now();
+  pg_->stop();
+  ASSERT_TRUE(chat_.wait_for(
+      [](const auto& posts) { return any_post(posts, "BACKOUT", "@jane.doe"); }, 10s))
+      << log();
+  std::chrono::system_clock::time_point paged{};
+  for (const auto& p : chat_.posts()) {
+    if (p.body.find("@jane.doe") != std::string::npos) {
+      paged = p.at;
+      break;
+    }
+  }
+  EXPECT_LT(paged - stopped, 1500ms) << log();
+  const std::vector<std::string> lines = agent_->log();
+  auto down = log_time_of(lines, "source portal_db is down", log_before);
+  auto decided = log_time_of(lines, "page breach:db_connectivity", log_before);
+  ASSERT_TRUE(down && decided) << log();
+  // Out of turn: a regular tick would come up to 5 s later.
+  EXPECT_LT(*decided - *down, 250ms) << log();
+  EXPECT_TRUE(agent_->wait_for_log("checked at once", 1s)) << log();
   ASSERT_TRUE(pg_->start().ok());
 }
 

@@ -62,9 +62,11 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 using backout::testing::AgentProcess;
 using backout::testing::HttpResult;
+using backout::testing::log_time;
 using backout::testing::PortalApp;
 using backout::testing::PostgresServer;
 using backout::testing::ReceivedPost;
+using backout::testing::strip_ansi;
 using backout::testing::WebhookReceiver;
 using SysTime = std::chrono::system_clock::time_point;
 using Steady = std::chrono::steady_clock;
@@ -192,27 +194,6 @@ double mean_of(const std::vector<double>& v) {
 
 // The agent's log timestamp: "2026-06-07T02:00:00.123+01:00 level message" (spdlog's
 // "%Y-%m-%dT%H:%M:%S.%e%z"); also accepts "+0100".
-std::optional<SysTime> log_time(const std::string& line) {
-  static const std::regex re(
-      R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})([+-])(\d{2}):?(\d{2}))");
-  std::smatch m;
-  if (!std::regex_search(line, m, re)) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = std::stoi(m[1]) - 1900;
-  tm.tm_mon = std::stoi(m[2]) - 1;
-  tm.tm_mday = std::stoi(m[3]);
-  tm.tm_hour = std::stoi(m[4]);
-  tm.tm_min = std::stoi(m[5]);
-  tm.tm_sec = std::stoi(m[6]);
-  const std::time_t local = ::timegm(&tm);
-  const int sign = m[8] == "-" ? -1 : 1;
-  const long offset = sign * (std::stol(m[9]) * 3600 + std::stol(m[10]) * 60);
-  return std::chrono::system_clock::from_time_t(local - offset) +
-         std::chrono::milliseconds{std::stoi(m[7])};
-}
-
 // ---- /proc --------------------------------------------------------------------------------------
 
 struct ProcSample {
@@ -458,11 +439,6 @@ struct Outage {
   bool ok = false;
   std::string problem;
 };
-
-std::string strip_ansi(const std::string& s) {
-  static const std::regex re("\x1b\\[[0-9;]*m");
-  return std::regex_replace(s, re, "");
-}
 
 // Fills the log-derived times of `o` from the agent's log lines from index `from`.
 void read_outage_log(const std::vector<std::string>& lines, std::size_t from, Outage& o) {

@@ -11,6 +11,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -42,19 +43,21 @@ namespace {
 namespace asio = boost::asio;
 
 /// Delivers a collector's samples to the watch's router and its outcome to metrics, the source
-/// table, the timeline and the log. Called on the collector's strand only.
+/// table, the timeline and the log. Called on the collector's strand only. When the source goes
+/// down (or comes back), `on_change` asks for an evaluation now rather than at the next tick.
 class SourceSink final : public collectors::SampleSink {
  public:
   SourceSink(std::string id, rules::SourceRouter* router, SourceStatusTable& table,
              AgentMetrics& metrics, Timeline& timeline, const Clock& clock,
-             std::chrono::minutes offset)
+             std::chrono::minutes offset, std::function<void()> on_change)
       : id_(std::move(id)),
         router_(router),
         table_(table),
         metrics_(metrics),
         timeline_(timeline),
         clock_(clock),
-        offset_(offset) {}
+        offset_(offset),
+        on_change_(std::move(on_change)) {}
 
   void record(const std::string& metric, const rules::Labels& labels, double value) override {
     router_->record(metric, labels, value);
@@ -79,6 +82,10 @@ class SourceSink final : public collectors::SampleSink {
                        ", \"up\": " + (o.up ? "true" : "false") +
                        (o.up ? std::string() : ", \"error\": " + json_quote(o.error)) + "}");
     }
+    // A first result counts as a change only when it is down (every source starts as unknown).
+    if (before ? *before != o.up : !o.up) {
+      on_change_();
+    }
     if (o.malformed > 0 && malformed_logged_ < 3) {
       ++malformed_logged_;
       spdlog::warn("source {}: {} malformed lines skipped ({})", id_, o.malformed, o.error);
@@ -93,6 +100,7 @@ class SourceSink final : public collectors::SampleSink {
   Timeline& timeline_;
   const Clock& clock_;
   std::chrono::minutes offset_;
+  std::function<void()> on_change_;
   int malformed_logged_ = 0;
 };
 
@@ -117,6 +125,7 @@ struct AgentRuntime::Impl {
 
   void tick();
   void schedule_tick();
+  void tick_now();
   Status open_store();
   void persist_after_tick(const rules::TickResult& r);
   void echo_act(const std::string& event);
@@ -219,7 +228,7 @@ Status AgentRuntime::prepare() {
       continue;
     }
     auto sink = std::make_unique<SourceSink>(src.id, m.watch.router(src.id), m.sources, m.metrics,
-                                             m.timeline(), m.clock, off);
+                                             m.timeline(), m.clock, off, [&m] { m.tick_now(); });
     m.collector_strands.push_back(asio::make_strand(m.io));
     collectors::CollectorContext ctx;
     ctx.executor = m.collector_strands.back();
@@ -331,6 +340,18 @@ void AgentRuntime::Impl::schedule_tick() {
     if (!ec && !stopping) {
       tick();
       schedule_tick();
+    }
+  });
+}
+
+// An evaluation out of turn, for a source that has just gone down or come back: a probe's result
+// is acted on in milliseconds instead of waiting up to a tick. The regular ticks keep their
+// times; the windows and trigger machines take `now` as it comes, so an extra tick changes no
+// semantics (a `for:` still counts wall-clock time).
+void AgentRuntime::Impl::tick_now() {
+  asio::post(tick_strand, [this] {
+    if (!stopping && next_tick != std::chrono::steady_clock::time_point{}) {
+      tick();
     }
   });
 }

@@ -3,6 +3,16 @@
 // plan's connectivity checks are about (can a client get in and run a query now?), and no
 // half-broken connection survives an outage.
 //
+// Between attempts (`watch_connection`, on by default) the last good connection stays open, idle,
+// and its socket is watched. A server that stops or crashes closes it, and the next attempt runs
+// at once (PeriodicRunner::probe_now) instead of up to `every` later: a stopped database is seen
+// in milliseconds. The closure is only a reason to check, never a failure by itself: a connection
+// ended by pg_terminate_backend, idle_session_timeout or a pooler is followed by a check that
+// succeeds, so nothing is recorded down. The held connection is closed before the next attempt
+// connects afresh; a server that keeps closing connections gets at most one early check between
+// two scheduled ones. A connection is held only when it is idle (no transaction left open by the
+// query).
+//
 // Nothing here blocks the io thread: host names are resolved by Asio's resolver and handed to
 // libpq as numeric `hostaddr`es (libpq's own lookup inside PQconnectPoll blocks), PQconnectPoll
 // and the query are driven by waits on the socket, and a timeout drops the connection rather
@@ -49,9 +59,6 @@ using WaitType = asio::posix::descriptor_base::wait_type;
 
 constexpr Oid kBoolOid = 16;
 
-// Notices (e.g. raised by a function in the query) would go to stderr by default.
-void ignore_notice(void*, const char*) {}
-
 std::optional<double> parse_number(std::string_view text, bool is_bool) {
   if (is_bool) {
     if (text == "t") {
@@ -83,11 +90,12 @@ std::optional<double> parse_number(std::string_view text, bool is_bool) {
 class PostgresProbe final : public PeriodicRunner {
  public:
   PostgresProbe(const CollectorContext& ctx, PostgresConnInfo info, std::string query,
-                Duration every, Duration timeout)
+                Duration every, Duration timeout, bool watch_connection)
       : PeriodicRunner(ctx.executor, ctx.sink, every),
         info_(std::move(info)),
         query_(std::move(query)),
         timeout_(timeout),
+        watch_connection_(watch_connection),
         deadline_timer_(strand()),
         resolver_(strand()),
         socket_(strand()) {}
@@ -99,6 +107,7 @@ class PostgresProbe final : public PeriodicRunner {
   using Step = void (PostgresProbe::*)();
 
   void begin_attempt(std::uint64_t id) override {
+    release();  // a held connection: every check connects afresh
     id_ = id;
     phase_ = Phase::kResolving;
     addresses_.clear();
@@ -127,6 +136,11 @@ class PostgresProbe final : public PeriodicRunner {
   void cancel_attempt() override {
     deadline_timer_.cancel();
     resolver_.cancel();
+    close_connection();
+  }
+
+  void release() override {
+    held_ = false;
     close_connection();
   }
 
@@ -198,8 +212,9 @@ class PostgresProbe final : public PeriodicRunner {
   void connect() {
     phase_ = Phase::kConnecting;
     auto [keys, values] = info_.params(addresses_);
-    std::vector<const char*> k;
-    std::vector<const char*> v;
+    // Named in pg_stat_activity unless the dsn names itself; first, so the dsn's value wins.
+    std::vector<const char*> k{"fallback_application_name"};
+    std::vector<const char*> v{"backout-agent"};
     for (std::size_t i = 0; i < keys.size(); ++i) {
       k.push_back(keys[i].c_str());
       v.push_back(values[i].c_str());
@@ -211,7 +226,8 @@ class PostgresProbe final : public PeriodicRunner {
       fail("libpq could not allocate a connection");
       return;
     }
-    PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+    closing_notice_.clear();
+    PQsetNoticeReceiver(conn_, &PostgresProbe::receive_notice, this);
     if (PQstatus(conn_) == CONNECTION_BAD) {
       fail(connect_error());
       return;
@@ -406,11 +422,24 @@ class PostgresProbe final : public PeriodicRunner {
   // Ends the attempt: the runner records `up` and `duration` and schedules the next one.
   void conclude(bool up, const std::string& error) {
     const Duration took = elapsed();
-    cancel_attempt();
+    const bool hold = up && watch_connection_ && conn_ != nullptr &&
+                      PQstatus(conn_) == CONNECTION_OK &&
+                      PQtransactionStatus(conn_) == PQTRANS_IDLE && socket_.is_open();
+    if (hold) {
+      deadline_timer_.cancel();
+      resolver_.cancel();
+    } else {
+      cancel_attempt();
+    }
     AttemptOutcome out;
     out.up = up;
     out.duration = took;
     out.error = up ? note_ : error;
+    if (!up && early()) {
+      out.error += " (checked at once: the server had closed the connection kept open since the "
+                   "last check" +
+                   (early_reason_.empty() ? std::string() : ": " + early_reason_) + ")";
+    }
     out.malformed = malformed_;
     out.samples = 2;  // up and duration
     if (up && value_) {
@@ -418,6 +447,48 @@ class PostgresProbe final : public PeriodicRunner {
       ++out.samples;
     }
     finish(id_, std::move(out));
+    if (hold && !stopped()) {
+      held_ = true;
+      watch_held();
+    }
+  }
+
+  // The held connection: any input while idle is either something to drain (a notice, a
+  // parameter change, a notification) or the end of the connection.
+  void watch_held() {
+    socket_.async_wait(WaitType::wait_read,
+                       [self = self<PostgresProbe>(), gen = ++held_gen_](error_code ec) {
+                         if (ec || !self->held_ || gen != self->held_gen_ || self->stopped()) {
+                           return;
+                         }
+                         self->on_held_input();
+                       });
+  }
+
+  void on_held_input() {
+    if (PQconsumeInput(conn_) == 1 && PQstatus(conn_) == CONNECTION_OK) {
+      while (PGnotify* n = PQnotifies(conn_)) {
+        PQfreemem(n);
+      }
+      watch_held();
+      return;
+    }
+    early_reason_ = !closing_notice_.empty() ? closing_notice_ : libpq_error();
+    release();
+    probe_now();  // refused when an early check already ran since the last scheduled one
+  }
+
+  // libpq reports an error that arrives while the connection is idle (the server's "terminating
+  // connection ..." before it closes) as a notice. Only FATAL and PANIC are kept, as the reason
+  // for an early check; other notices (raised by functions in the query) may carry data.
+  static void receive_notice(void* arg, const PGresult* res) {
+    auto* self = static_cast<PostgresProbe*>(arg);
+    const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity == nullptr ||
+        (std::strcmp(severity, "FATAL") != 0 && std::strcmp(severity, "PANIC") != 0)) {
+      return;
+    }
+    self->closing_notice_ = self->result_error(res);
   }
 
   void close_connection() {
@@ -432,6 +503,7 @@ class PostgresProbe final : public PeriodicRunner {
   const PostgresConnInfo info_;
   const std::string query_;
   const Duration timeout_;
+  const bool watch_connection_;
 
   asio::steady_timer deadline_timer_;
   asio::ip::tcp::resolver resolver_;
@@ -447,6 +519,11 @@ class PostgresProbe final : public PeriodicRunner {
   std::string note_;  // why an up attempt has no value
   std::string query_error_;
   std::size_t malformed_ = 0;
+
+  bool held_ = false;           // conn_ is the last good connection, kept open between checks
+  std::uint64_t held_gen_ = 0;  // tells a stale wait on an earlier held connection apart
+  std::string closing_notice_;  // the server's FATAL/PANIC message on conn_, if any
+  std::string early_reason_;    // why the early check runs (for its error message)
 };
 
 }  // namespace
@@ -476,7 +553,8 @@ Result<std::unique_ptr<Collector>> create_postgres_collector(const rules::Source
   const rules::SourceOptions& o = source.options;
   auto runner = std::make_shared<PostgresProbe>(
       ctx, std::move(info).value(), o.string("query", "SELECT 1"),
-      o.duration("every", std::chrono::seconds{5}), o.duration("timeout", std::chrono::seconds{5}));
+      o.duration("every", std::chrono::seconds{5}), o.duration("timeout", std::chrono::seconds{5}),
+      o.boolean("watch_connection", true));
   return make_periodic_collector(std::move(runner));
 }
 

@@ -15,6 +15,11 @@ rules::SourceKindSpec postgres_spec() {
        .help = "SQL run on every check; its first column of the first row is SRC.value"},
       every_option(std::chrono::seconds{5}),
       timeout_option(std::chrono::seconds{5}),
+      {.name = "watch_connection",
+       .type = rules::OptionType::kBoolean,
+       .default_value = true,
+       .help = "keep the last good connection open between checks and check again at once when "
+               "the server closes it (a stopped server is seen in milliseconds)"},
   };
   s.secrets = {{"dsn", true, "libpq connection string or URI, e.g. postgresql://user@host/db"}};
   s.has_up = true;

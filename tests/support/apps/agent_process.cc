@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -224,6 +225,45 @@ HttpResult request(std::uint16_t port, boost::beast::http::verb verb, const std:
   return out;
 }
 }  // namespace
+
+std::string strip_ansi(const std::string& line) {
+  static const std::regex re("\x1b\\[[0-9;]*m");
+  return std::regex_replace(line, re, "");
+}
+
+std::optional<std::chrono::system_clock::time_point> log_time(const std::string& line) {
+  static const std::regex re(
+      R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})([+-])(\d{2}):?(\d{2}))");
+  std::smatch m;
+  const std::string plain = strip_ansi(line);
+  if (!std::regex_search(plain, m, re)) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = std::stoi(m[1]) - 1900;
+  tm.tm_mon = std::stoi(m[2]) - 1;
+  tm.tm_mday = std::stoi(m[3]);
+  tm.tm_hour = std::stoi(m[4]);
+  tm.tm_min = std::stoi(m[5]);
+  tm.tm_sec = std::stoi(m[6]);
+  const std::time_t local = ::timegm(&tm);
+  const int sign = m[8] == "-" ? -1 : 1;
+  const long offset = sign * (std::stol(m[9]) * 3600 + std::stol(m[10]) * 60);
+  return std::chrono::system_clock::from_time_t(local - offset) +
+         std::chrono::milliseconds{std::stoi(m[7])};
+}
+
+std::optional<std::chrono::system_clock::time_point> log_time_of(
+    const std::vector<std::string>& lines, const std::string& text, std::size_t from) {
+  for (std::size_t i = from; i < lines.size(); ++i) {
+    if (lines[i].find(text) != std::string::npos) {
+      if (auto t = log_time(lines[i])) {
+        return t;
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 HttpResult http_get(std::uint16_t port, const std::string& target) {
   return request(port, boost::beast::http::verb::get, target, "", "");

@@ -57,4 +57,13 @@ HttpResult http_get(std::uint16_t port, const std::string& target);
 HttpResult http_post(std::uint16_t port, const std::string& target, const std::string& body,
                      const std::string& bearer = "");
 
+/// A log line without terminal colour codes.
+std::string strip_ansi(const std::string& line);
+/// The time at the start of one of the agent's log lines (RFC 3339 with milliseconds and an
+/// offset, as spdlog writes it); nullopt for a line without one.
+std::optional<std::chrono::system_clock::time_point> log_time(const std::string& line);
+/// The time of the first log line at or after index `from` that contains `text`.
+std::optional<std::chrono::system_clock::time_point> log_time_of(
+    const std::vector<std::string>& lines, const std::string& text, std::size_t from = 0);
+
 }  // namespace backout::testing

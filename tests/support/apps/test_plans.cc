@@ -39,8 +39,8 @@ sources:
   api:       { kind: http, url: )" + o.portal + R"(/api/health, every: 250ms, timeout: 2s }
 )";
   if (o.with_postgres) {
-    text += "  portal_db: { kind: postgres, dsn_env: PORTAL_DB_DSN, query: SELECT 1, every: 250ms, "
-            "timeout: 1s }\n";
+    text += "  portal_db: { kind: postgres, dsn_env: PORTAL_DB_DSN, query: SELECT 1, every: " +
+            o.db_every + ", timeout: 1s }\n";
   }
   text += o.extra_sources;
   text += R"(

@@ -28,6 +28,8 @@ struct TestPlanOptions {
   std::string group_wait = "500ms";
   /// The portal_db source (PostgreSQL, dsn from $PORTAL_DB_DSN) and its db_connectivity trigger.
   bool with_postgres = true;
+  /// How often portal_db is checked.
+  std::string db_every = "250ms";
   /// server.token_env: BACKOUT_AGENT_TOKEN; false leaves POSTs disabled.
   bool with_token = true;
   /// notify.webhook from $GENERIC_WEBHOOK (the generic payload, with each page's key).
