@@ -28,7 +28,7 @@ struct ApiContext {
   Timeline* timeline = nullptr;
   /// The bearer token of POSTs; nullopt disables them (403).
   std::optional<std::string> token;
-  /// The latest status JSON (rebuilt each tick and after each act).
+  /// The status JSON as of the last tick or act (built on request; takes the watch's lock).
   std::function<std::string()> status;
   /// Readiness: plan loaded, sources started. Liveness: the scheduler ticked recently.
   std::function<bool()> ready;

@@ -136,7 +136,8 @@ struct AgentRuntime::Impl {
   std::chrono::steady_clock::time_point last_watchdog{};
   std::uint64_t act_seq = 0;
   Timeline& timeline() { return *timeline_store; }
-  void rebuild_status(TimePoint now);
+  void status_changed(TimePoint now);
+  std::string status_snapshot();
   alerting::MessageContext message_context(TimePoint now) const;
 
   rules::Plan plan;
@@ -170,8 +171,12 @@ struct AgentRuntime::Impl {
   http::Router router;
   std::unique_ptr<http::HttpServer> server;
 
-  std::mutex status_mu;
-  std::string status;  // latest status JSON
+  // The status JSON as of status_at (the last tick or act), guarded by watch_mu; built by
+  // status_snapshot() when status_built lags status_version.
+  std::string status;
+  TimePoint status_at{};
+  std::uint64_t status_version = 1;
+  std::uint64_t status_built = 0;
   std::atomic<bool> ready{false};
   std::atomic<std::int64_t> last_tick_ns{0};
   std::atomic<bool> stopping{false};
@@ -202,10 +207,20 @@ alerting::MessageContext AgentRuntime::Impl::message_context(TimePoint now) cons
   return ctx;
 }
 
-void AgentRuntime::Impl::rebuild_status(TimePoint now) {
-  std::string s = status_json(watch, sources.snapshot(), now);
-  std::lock_guard lock(status_mu);
-  status = std::move(s);
+// The status JSON is built when someone asks for it, at most once per tick or act: an agent
+// nobody is looking at spends nothing on it. Both under the watch's lock.
+void AgentRuntime::Impl::status_changed(TimePoint now) {
+  status_at = now;
+  ++status_version;
+}
+
+std::string AgentRuntime::Impl::status_snapshot() {
+  std::lock_guard lock(watch_mu);
+  if (status_built != status_version) {
+    status = status_json(watch, sources.snapshot(), status_at);
+    status_built = status_version;
+  }
+  return status;
 }
 
 Status AgentRuntime::prepare() {
@@ -284,10 +299,7 @@ Status AgentRuntime::prepare() {
   api.metrics = &m.metrics;
   api.timeline = &m.timeline();
   api.token = token;
-  api.status = [&m] {
-    std::lock_guard lock(m.status_mu);
-    return m.status;
-  };
+  api.status = [&m] { return m.status_snapshot(); };
   api.ready = [&m] { return m.ready.load(); };
   api.live = [&m] {
     const auto last = m.last_tick_ns.load();
@@ -300,7 +312,7 @@ Status AgentRuntime::prepare() {
       spdlog::error("{}", s.error());
     }
     m.echo_act(event);
-    m.rebuild_status(m.clock.now());
+    m.status_changed(m.clock.now());
   };
   register_api(m.router, std::move(api));
   register_push_api(m.router, m.push_hub, token);
@@ -322,7 +334,7 @@ Status AgentRuntime::prepare() {
   spdlog::info("listening on {}:{}", host, m.server->port());
   {
     std::lock_guard lock(m.watch_mu);
-    m.rebuild_status(m.clock.now());
+    m.status_changed(m.clock.now());
   }
   return {};
 }
@@ -402,7 +414,7 @@ void AgentRuntime::Impl::tick() {
   }
   refresh_alertmanager(now);
   persist_after_tick(r);
-  rebuild_status(now);
+  status_changed(now);
   if (watchdog_usec > 0) {
     const auto t = std::chrono::steady_clock::now();
     if (t - last_watchdog >= std::chrono::microseconds{watchdog_usec / 2}) {

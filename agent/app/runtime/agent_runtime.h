@@ -1,7 +1,8 @@
 // The running agent: an Asio io_context with a few threads; one collector per source on its own
 // strand feeding the watch's lock-free windows; a scheduler tick that evaluates every trigger,
-// updates /metrics and the status snapshot, writes the timeline and hands pages to the
-// dispatcher; the HTTP server with /metrics, health, the status API and the human acts.
+// updates /metrics, writes the timeline and hands pages to the dispatcher (a source going down
+// or back is evaluated at once, out of turn); the HTTP server with /metrics, health, the status
+// API (built on request) and the human acts.
 //
 // Thread-safety: prepare() and run() from one thread; stop() from any thread (signal handlers
 // post it). Time: wall-clock time from the injected Clock (the plan's window is wall-clock);
