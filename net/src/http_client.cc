@@ -257,7 +257,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     buffer_.clear();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    parser_->body_limit(wire_limit(request_.max_body_bytes));
+    parser_->body_limit(boost::none);  // set in on_header, once the coding is known
     parser_->skip(method_ == "HEAD");
     build_request();
 
@@ -380,6 +380,40 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (ec) {
       return fail(Kind::kConnect, "send: " + ec.message());
     }
+    auto on_header = [self = shared_from_this()](error_code e, std::size_t) {
+      self->guarded([&] { self->on_header(e); });
+    };
+    if (tls_) {
+      bhttp::async_read_header(*tls_, buffer_, *parser_, std::move(on_header));
+    } else {
+      bhttp::async_read_header(*plain_, buffer_, *parser_, std::move(on_header));
+    }
+  }
+
+  // The header is in, and with it the body's coding: a plain body may be max_body_bytes on the
+  // wire, a compressed one a little more (wire_limit; its decoded size is checked when it is
+  // decoded). A body whose Content-Length is over that is refused here, before a byte of it is
+  // read; one of unknown length (chunked, or to the end of the connection) when it gets there.
+  void on_header(error_code ec) {
+    if (finished_ || failed_read(ec)) {
+      return;
+    }
+    const auto coding_header = parser_->get()[bhttp::field::content_encoding];
+    const bool plain =
+        parse_content_coding(std::string_view(coding_header.data(), coding_header.size())) ==
+        ContentCoding::kIdentity;
+    const std::uint64_t limit =
+        plain ? std::uint64_t{request_.max_body_bytes} : wire_limit(request_.max_body_bytes);
+    if (const auto length = parser_->content_length();
+        length && *length > limit && method_ != "HEAD") {
+      return fail(Kind::kTooLarge, "response body over " + format_bytes(request_.max_body_bytes) +
+                                       " (" + (plain ? "" : "compressed, ") + "Content-Length " +
+                                       std::to_string(*length) + ")");
+    }
+    parser_->body_limit(limit);
+    if (parser_->is_done()) {
+      return on_read({});
+    }
     auto on_read = [self = shared_from_this()](error_code e, std::size_t) {
       self->guarded([&] { self->on_read(e); });
     };
@@ -390,10 +424,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     }
   }
 
-  void on_read(error_code ec) {
-    if (finished_) {
-      return;
-    }
+  // Ends the request when reading failed; false when `ec` is no failure.
+  bool failed_read(error_code ec) {
     // Many TLS servers close without close_notify; for a body that ends at the close this is
     // the normal end, as it is for curl and browsers. A body with a length is still checked.
     if (ec == ssl::error::stream_truncated && parser_->is_header_done() && !parser_->is_done() &&
@@ -403,22 +435,27 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       ec = eof_ec;
     }
     if (ec == bhttp::error::body_limit) {
-      return fail(Kind::kTooLarge, "response body over " + format_bytes(request_.max_body_bytes));
+      fail(Kind::kTooLarge, "response body over " + format_bytes(request_.max_body_bytes));
+    } else if (ec == bhttp::error::header_limit) {
+      fail(Kind::kProtocol, "response header over " + format_bytes(kMaxHeaderBytes));
+    } else if (ec == bhttp::error::end_of_stream) {
+      fail(Kind::kConnect, "connection closed before the response");
+    } else if (ec == bhttp::error::partial_message || ec == ssl::error::stream_truncated) {
+      fail(Kind::kConnect, "connection closed in the middle of the response");
+    } else if (ec &&
+               ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+      fail(Kind::kProtocol, "not a valid HTTP response: " + ec.message());
+    } else if (ec) {
+      fail(Kind::kConnect, "receive: " + ec.message());
+    } else {
+      return false;
     }
-    if (ec == bhttp::error::header_limit) {
-      return fail(Kind::kProtocol, "response header over " + format_bytes(kMaxHeaderBytes));
-    }
-    if (ec == bhttp::error::end_of_stream) {
-      return fail(Kind::kConnect, "connection closed before the response");
-    }
-    if (ec == bhttp::error::partial_message || ec == ssl::error::stream_truncated) {
-      return fail(Kind::kConnect, "connection closed in the middle of the response");
-    }
-    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
-      return fail(Kind::kProtocol, "not a valid HTTP response: " + ec.message());
-    }
-    if (ec) {
-      return fail(Kind::kConnect, "receive: " + ec.message());
+    return true;
+  }
+
+  void on_read(error_code ec) {
+    if (finished_ || failed_read(ec)) {
+      return;
     }
 
     auto& res = parser_->get();

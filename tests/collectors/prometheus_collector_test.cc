@@ -138,7 +138,7 @@ TEST_F(PrometheusCollectorTest, OversizedBodyIsDown) {
   ASSERT_TRUE(wait_attempts(1));
   const auto& a = sink_.last();
   EXPECT_FALSE(a.outcome.up);
-  EXPECT_EQ(a.outcome.error, "response body over 1 KiB");
+  EXPECT_EQ(a.outcome.error, "response body over 1 KiB (Content-Length 4111)");
   ASSERT_EQ(a.records.size(), 2u);  // up and duration only
   EXPECT_EQ(a.value("up"), 0.0);
   EXPECT_FALSE(a.value("some_metric").has_value());

@@ -220,9 +220,9 @@ class HostileSourcesTest : public AgentFixture {
     return {
         {"garbage", {"^no valid sample in the response \\(not the Prometheus text format\\?\\); "
                      "line [0-9]+: "}},
-        {"oversized", {"^response body over 64 KiB$"}},
+        {"oversized", {"^response body over 64 KiB \\(Content-Length [0-9]+\\)$"}},
         {"unframed", {"^response body over 64 KiB$"}},
-        {"huge", {"^response body over 16 MiB$"}},
+        {"huge", {"^response body over 16 MiB \\(Content-Length [0-9]+\\)$"}},
         {"silent", {"^timeout after 1s$"}},
         {"self_signed", {"^TLS: ", "certificate verify failed", "self.signed certificate"}},
         {"wrong_host", {"^TLS: ", "certificate verify failed", "(IP address|host ?name) mismatch"}},

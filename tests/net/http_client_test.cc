@@ -164,8 +164,26 @@ TEST_F(HttpClientTest, OversizedBodyFailsWithAndWithoutContentLength) {
   for (const char* path : {"/length", "/eof"}) {
     const Result res = get(server.url(path), 1u << 20);
     EXPECT_EQ(res.error.kind, Kind::kTooLarge) << path << ": " << res.error.message;
-    EXPECT_EQ(res.error.reason, "response body over 1 MiB") << path;
+    // With a length it is refused at the header, and says so; without, when the limit is hit.
+    EXPECT_EQ(res.error.reason, std::string(path) == "/length"
+                                    ? "response body over 1 MiB (Content-Length 2097152)"
+                                    : "response body over 1 MiB")
+        << path;
   }
+}
+
+// A plain body announced over the limit is refused at the header: the 10 bytes sent of it and
+// the connection closed early make no difference, the announced length is enough.
+TEST_F(HttpClientTest, AnnouncedOversizedBodyIsRefusedAtTheHeader) {
+  TestHttpServer server(ioc_, [](const TestRequest&) {
+    TestResponse res;
+    res.raw = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string((1u << 20) + 100) +
+              "\r\nConnection: close\r\n\r\n0123456789";
+    return res;
+  });
+  const Result res = get(server.url("/metrics"), 1u << 20);
+  EXPECT_EQ(res.error.kind, Kind::kTooLarge) << res.error.message;
+  EXPECT_EQ(res.error.reason, "response body over 1 MiB (Content-Length 1048676)");
 }
 
 TEST_F(HttpClientTest, ServerThatNeverAnswersTimesOut) {
