@@ -10,6 +10,7 @@ namespace {
 
 using std::chrono::days;
 using std::chrono::hours;
+using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
@@ -296,6 +297,24 @@ std::string format_span(Duration d) {
     }
   }
   return sign + buf;
+}
+
+std::string format_latency(Duration d) {
+  if (d < Duration{0}) {
+    return "-" + format_latency(-d);
+  }
+  if (d >= seconds{10}) {
+    return format_span(d);
+  }
+  const auto ms = std::chrono::duration_cast<milliseconds>(d).count();
+  char buf[32];
+  if (ms < 1000) {
+    std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  } else {
+    std::snprintf(buf, sizeof buf, "%lld.%03llds", static_cast<long long>(ms / 1000),
+                  static_cast<long long>(ms % 1000));
+  }
+  return buf;
 }
 
 std::optional<ZonedTime> parse_rfc3339(std::string_view s, std::string* why) {

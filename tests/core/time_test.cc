@@ -132,6 +132,17 @@ TEST(FormatSpan, ReadsLikeAPerson) {
   EXPECT_EQ(format_span(-milliseconds{800}), "-0.8s");
 }
 
+TEST(FormatLatency, MillisecondsBelowTenSeconds) {
+  EXPECT_EQ(format_latency(Duration{0}), "0ms");
+  EXPECT_EQ(format_latency(microseconds{1999}), "1ms");  // truncated, never rounded up
+  EXPECT_EQ(format_latency(milliseconds{245}), "245ms");
+  EXPECT_EQ(format_latency(milliseconds{1234}), "1.234s");
+  EXPECT_EQ(format_latency(milliseconds{9999}), "9.999s");
+  EXPECT_EQ(format_latency(milliseconds{10'400}), "10s");
+  EXPECT_EQ(format_latency(seconds{185}), "3m05s");
+  EXPECT_EQ(format_latency(-milliseconds{20}), "-20ms");
+}
+
 TEST(ParseRfc3339, KeepsTheInstantAndTheOffset) {
   auto t = parse_rfc3339("2026-06-07T02:00:00+01:00");
   ASSERT_TRUE(t.has_value());

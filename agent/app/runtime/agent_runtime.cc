@@ -73,7 +73,7 @@ class SourceSink final : public collectors::SampleSink {
     if (!before || *before != o.up) {
       if (o.up) {
         spdlog::info("source {} is up ({} samples in {})", id_, o.samples,
-                     format_span(o.duration));
+                     format_latency(o.duration));
       } else {
         spdlog::warn("source {} is down: {}", id_, o.error);
       }

@@ -172,7 +172,8 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
           metrics_.on_notification(channel, "delivered");
           event("delivered");
           spdlog::info("delivered {} to {} ({}) in {}, {} after it was decided", msg.key, channel,
-                       r.detail, format_span(done - started), format_span(done - msg.created_at));
+                       r.detail, format_latency(done - started),
+                       format_latency(done - msg.created_at));
           break;
         case alerting::Delivery::kRetry: {
           Duration delay = backoff(msg.attempts, std::uniform_real_distribution<double>(

@@ -34,6 +34,10 @@ std::string format_duration(Duration d);
 /// Formats a span for people: `1h12m`, `3m05s`, `45s`, `0.8s`. Negative spans get a `-`.
 std::string format_span(Duration d);
 
+/// Formats a latency for the log, to the millisecond below 10 s: `0ms`, `245ms`, `1.234s`; from
+/// 10 s on as format_span. Negative spans get a `-`.
+std::string format_latency(Duration d);
+
 /// An RFC 3339 timestamp: the instant and the UTC offset it was written with, so that it can be
 /// shown back in the plan's own time zone.
 struct ZonedTime {
