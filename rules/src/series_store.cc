@@ -191,6 +191,10 @@ void SeriesStore::harvest(TimePoint now) {
       slot->seen_seq = seq;
       slot->value = slot->published.load(std::memory_order_relaxed);
       slot->updated_at = now;
+      slot->updates.push_back(now);
+    }
+    while (!slot->updates.empty() && now - slot->updates.front() > slot->over) {
+      slot->updates.pop_front();
     }
   }
 }

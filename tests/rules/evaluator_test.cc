@@ -220,8 +220,17 @@ TEST_F(EvaluatorTest, ValueIsTheLatestValueWithinTheWindow) {
   ev.tick(at(1));
   EXPECT_EQ(status(0).state, TriggerState::kOk);
   EXPECT_DOUBLE_EQ(*status(0).value, 150);
-  ev.tick(at(302));
+  EXPECT_EQ(status(0).count, 1u);
+  scrape("customers", "value", 160);
+  ev.tick(at(61));
+  ev.tick(at(62));  // no new value: still two in the window
+  EXPECT_DOUBLE_EQ(*status(0).value, 160);
+  EXPECT_EQ(status(0).count, 2u);
+  ev.tick(at(302));  // the value of 1 s is out of the window, the one of 61 s is not
+  EXPECT_EQ(status(0).count, 1u);
+  ev.tick(at(362));
   EXPECT_EQ(status(0).state, TriggerState::kInconclusive);
+  EXPECT_EQ(status(0).count, 0u);
 }
 
 TEST_F(EvaluatorTest, BaselineIsTheMeasureBeforeTheStartAndRelativeTriggersWaitForIt) {

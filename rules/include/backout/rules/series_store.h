@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,6 +59,7 @@ struct GaugeSlot {
   std::uint64_t seen_seq = 0;
   std::optional<double> value;
   std::optional<TimePoint> updated_at;
+  std::deque<TimePoint> updates;  // harvests that brought a new value, within `over`
 };
 
 /// Reachability of a source as its collector last saw it. Lock-free.
