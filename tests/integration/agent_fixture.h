@@ -128,7 +128,7 @@ class AgentFixture : public ::testing::Test {
     agent_ = std::make_unique<AgentProcess>(
         BACKOUT_AGENT_BIN,
         std::vector<std::string>{"run", "--plan", plan_path(), "--listen", "127.0.0.1:0",
-                                 "--tick", "100ms"},
+                                 "--tick", tick_},
         std::move(env));
     port_ = agent_->wait_for_port(20s);
     ASSERT_NE(port_, 0) << log();
@@ -369,6 +369,7 @@ class AgentFixture : public ::testing::Test {
   }
 
   inline static PostgresServer* pg_ = nullptr;
+  std::string tick_ = "100ms";  // the agent's --tick
   fs::path dir_;
   PortalApp portal_;
   WebhookReceiver chat_;

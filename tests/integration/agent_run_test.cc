@@ -4,107 +4,35 @@
 // Prometheus scraping the agent is prometheus_scrape_test.cc; bad targets that must not take the
 // agent down, hostile_sources_test.cc.
 #include <gtest/gtest.h>
-#include <signal.h>
-
-#include <boost/json.hpp>
 
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include "backout/core/time.h"
-#include "support/apps/agent_process.h"
-#include "support/apps/portal_app.h"
-#include "support/apps/test_plans.h"
-#include "support/apps/webhook_receiver.h"
-#include "support/postgres_server.h"
+#include "integration/agent_fixture.h"
 
 namespace backout::testing {
 namespace {
 
-namespace fs = std::filesystem;
-namespace json = boost::json;
-using namespace std::chrono_literals;
-
-constexpr const char* kToken = "integration-test-token";
-
-class AgentRunTest : public ::testing::Test {
+class AgentRunTest : public AgentFixture {
  protected:
-  static void SetUpTestSuite() {
-    pg_ = new PostgresServer();
-    Status s = pg_->start();
-    ASSERT_TRUE(s.ok()) << s.error();
-  }
-  static void TearDownTestSuite() {
-    delete pg_;
-    pg_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(pg_, nullptr);
-    if (!pg_->running()) {
-      ASSERT_TRUE(pg_->start().ok());
-    }
-    dir_ = fs::temp_directory_path() /
-           ("backout-it-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "state");
-  }
-  void TearDown() override {
-    agent_.reset();
-    fs::remove_all(dir_);
-  }
-
-  // Writes the plan, starts the agent, waits for its port and for the window to open.
-  void start_agent(const std::string& extra_sources = "", const std::string& extra_triggers = "",
-                   const std::string& tick = "100ms", const std::string& db_every = "250ms") {
-    std::string plan = (dir_ / "plan.yaml").string();
+  // Writes the plan (portal_db checked every `db_every`) and starts the agent at `tick`.
+  void start_agent(const std::string& tick = "100ms", const std::string& db_every = "250ms") {
     TestPlanOptions o;
     o.db_every = db_every;
-    o.portal = portal_.base_url();
-    o.state_dir = (dir_ / "state").string();
-    o.extra_sources = extra_sources;
-    o.extra_triggers = extra_triggers;
-    std::ofstream(plan) << agent_plan_text(o);
-    agent_ = std::make_unique<AgentProcess>(
-        BACKOUT_AGENT_BIN,
-        std::vector<std::string>{"run", "--plan", plan, "--listen", "127.0.0.1:0", "--tick",
-                                 tick},
-        std::map<std::string, std::string>{{"PORTAL_DB_DSN", pg_->dsn()},
-                                           {"ONCALL_CHAT_WEBHOOK", chat_.url("/hook")},
-                                           {"BACKOUT_AGENT_TOKEN", kToken}});
-    port_ = agent_->wait_for_port(20s);
-    ASSERT_NE(port_, 0) << log();
-    ASSERT_TRUE(agent_->wait_for_log("phase in_window", 15s)) << log();
+    write_plan(o);
+    tick_ = tick;
+    AgentFixture::start_agent();
   }
-
-  json::object status() {
-    HttpResult r = http_get(port_, "/api/v1/status");
-    EXPECT_EQ(r.status, 200);
-    return json::parse(r.body).as_object();
-  }
-  std::string recommendation() { return std::string(status()["recommendation"].as_string()); }
-  bool wait_recommendation(const std::string& want, std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (recommendation() == want) {
-        return true;
-      }
-      std::this_thread::sleep_for(100ms);  // polling the agent's API, not letting time pass
-    }
-    return false;
-  }
-  std::string log() const {
-    std::string out;
-    if (agent_) {
-      for (const auto& l : agent_->log()) {
-        out += l + "\n";
+  // When the first chat post mentioning `text` arrived (the epoch when none did).
+  std::chrono::system_clock::time_point first_post_at(const std::string& text) const {
+    for (const auto& p : chat_.posts()) {
+      if (p.body.find(text) != std::string::npos) {
+        return p.at;
       }
     }
-    return out;
+    return {};
   }
   static bool any_post(const std::vector<ReceivedPost>& posts, const std::string& a,
                        const std::string& b = "") {
@@ -115,16 +43,7 @@ class AgentRunTest : public ::testing::Test {
     }
     return false;
   }
-
-  static PostgresServer* pg_;
-  fs::path dir_;
-  PortalApp portal_;
-  WebhookReceiver chat_;
-  std::unique_ptr<AgentProcess> agent_;
-  std::uint16_t port_ = 0;
 };
-
-PostgresServer* AgentRunTest::pg_ = nullptr;
 
 TEST_F(AgentRunTest, CleanRunIsGoAndPagesNobody) {
   start_agent();
@@ -166,13 +85,7 @@ TEST_F(AgentRunTest, DatabaseOutagePagesTheDeploymentLeadWithinSeconds) {
   ASSERT_TRUE(chat_.wait_for(
       [](const auto& posts) { return any_post(posts, "BACKOUT", "@jane.doe"); }, 10s))
       << log();
-  std::chrono::system_clock::time_point paged{};
-  for (const auto& p : chat_.posts()) {
-    if (p.body.find("@jane.doe") != std::string::npos) {
-      paged = p.at;
-      break;
-    }
-  }
+  const auto paged = first_post_at("@jane.doe");
   // The first failed check comes within one probe interval (250 ms) of the outage.
   EXPECT_LT(paged - stopped, 3s + 250ms);
   ASSERT_TRUE(pg_->start().ok());
@@ -183,7 +96,7 @@ TEST_F(AgentRunTest, DatabaseOutagePagesTheDeploymentLeadWithinSeconds) {
 // the postgres collector holds open sees the server close it, the collector checks again at once,
 // and the source going down is evaluated out of turn.
 TEST_F(AgentRunTest, DatabaseStopIsPagedWithoutWaitingForTheNextCheckOrTick) {
-  start_agent("", "", "5s", "30s");
+  start_agent("5s", "30s");
   ASSERT_TRUE(wait_recommendation("go", 15s)) << log();
   const std::size_t log_before = agent_->log().size();
   const auto stopped = std::chrono::system_clock::now();
@@ -191,13 +104,7 @@ TEST_F(AgentRunTest, DatabaseStopIsPagedWithoutWaitingForTheNextCheckOrTick) {
   ASSERT_TRUE(chat_.wait_for(
       [](const auto& posts) { return any_post(posts, "BACKOUT", "@jane.doe"); }, 10s))
       << log();
-  std::chrono::system_clock::time_point paged{};
-  for (const auto& p : chat_.posts()) {
-    if (p.body.find("@jane.doe") != std::string::npos) {
-      paged = p.at;
-      break;
-    }
-  }
+  const auto paged = first_post_at("@jane.doe");
   EXPECT_LT(paged - stopped, 1500ms) << log();
   const std::vector<std::string> lines = agent_->log();
   auto down = log_time_of(lines, "source portal_db is down", log_before);
