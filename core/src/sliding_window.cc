@@ -60,55 +60,38 @@ CounterWindow::CounterWindow(Duration over)
     : buckets_(over), slots_(static_cast<std::size_t>(buckets_.ring_size())) {}
 
 std::optional<TimePoint> CounterWindow::newest() const {
-  return started_ ? std::optional<TimePoint>(newest_) : std::nullopt;
+  return clock_.started() ? std::optional<TimePoint>(clock_.newest()) : std::nullopt;
 }
 
 void CounterWindow::advance(TimePoint t) {
-  if (!started_) {
-    started_ = true;
-    newest_ = t;
-    first_ = buckets_.first_epoch(t);
-    return;
-  }
-  if (t <= newest_) {
-    return;
-  }
-  std::int64_t first = buckets_.first_epoch(t);
-  if (first > first_) {
-    // Live buckets have epochs in [first_, first_ + ring_size), so walking first_ .. first - 1
-    // (at most ring_size steps) finds every bucket that falls out.
-    std::int64_t stop = std::min(first, first_ + buckets_.ring_size());
-    bool expired = false;
-    for (std::int64_t e = first_; e < stop; ++e) {
-      Slot& s = slots_[buckets_.slot(e)];
-      if (s.epoch == e) {
-        count_ -= s.count;
-        s = Slot{};
-        expired = true;
-      }
+  bool expired = false;
+  clock_.advance(buckets_, t, [&](std::int64_t e) {
+    Slot& s = slots_[buckets_.slot(e)];
+    if (s.epoch == e) {
+      count_ -= s.count;
+      s = Slot{};
+      expired = true;
     }
-    if (expired) {
-      sum_ = 0;
-      for (const Slot& s : slots_) {
-        sum_ += s.sum;  // empty slots hold 0
-      }
+  });
+  if (expired) {
+    sum_ = 0;
+    for (const Slot& s : slots_) {
+      sum_ += s.sum;  // empty slots hold 0
     }
-    first_ = first;
   }
-  newest_ = t;
 }
 
 void CounterWindow::add(TimePoint t, double sum, std::uint64_t count) {
   advance(t);
   std::int64_t e = buckets_.epoch(t);
-  if (e < first_) {
+  if (e < clock_.first()) {
     dropped_ += count;
     return;
   }
   Slot& s = slots_[buckets_.slot(e)];
   if (s.epoch != e) {
-    // Every live bucket is in [first_, epoch(newest_)], a span shorter than the ring, so the slot
-    // of a live epoch can only hold that epoch or nothing.
+    // Every live bucket is in [clock_.first(), epoch(clock_.newest())], a span shorter than the
+    // ring, so the slot of a live epoch can only hold that epoch or nothing.
     s = Slot{e, 0, 0};
   }
   s.sum += sum;
@@ -118,11 +101,11 @@ void CounterWindow::add(TimePoint t, double sum, std::uint64_t count) {
 }
 
 CounterRecorder::Totals CounterWindow::totals(TimePoint now) const {
-  if (!started_) {
+  if (!clock_.started()) {
     return {};
   }
-  std::int64_t first = buckets_.first_epoch(std::max(now, newest_));
-  if (first <= first_) {
+  std::int64_t first = buckets_.first_epoch(std::max(now, clock_.newest()));
+  if (first <= clock_.first()) {
     return {sum_, count_};
   }
   CounterRecorder::Totals t;
@@ -146,7 +129,7 @@ HistogramWindow::HistogramWindow(Duration over)
     : buckets_(over), slots_(static_cast<std::size_t>(buckets_.ring_size())) {}
 
 std::optional<TimePoint> HistogramWindow::newest() const {
-  return started_ ? std::optional<TimePoint>(newest_) : std::nullopt;
+  return clock_.started() ? std::optional<TimePoint>(clock_.newest()) : std::nullopt;
 }
 
 void HistogramWindow::expire(Slot& slot) {
@@ -159,45 +142,21 @@ void HistogramWindow::expire(Slot& slot) {
 }
 
 void HistogramWindow::advance(TimePoint t) {
-  if (!started_) {
-    started_ = true;
-    newest_ = t;
-    first_ = buckets_.first_epoch(t);
-    return;
-  }
-  if (t <= newest_) {
-    return;
-  }
-  std::int64_t first = buckets_.first_epoch(t);
-  if (first > first_) {
-    bool expired = false;
-    if (first - first_ >= buckets_.ring_size()) {
-      // A gap longer than the ring: everything goes.
-      for (Slot& s : slots_) {
-        s.entries.clear();
-        s.epoch = WindowBuckets::kNoEpoch;
-        s.sum = 0;
-      }
-      running_.clear();
-    } else {
-      for (std::int64_t e = first_; e < first; ++e) {
-        Slot& s = slots_[buckets_.slot(e)];
-        if (s.epoch == e) {
-          expire(s);
-          expired = true;
-        }
-      }
+  bool expired = false;
+  clock_.advance(buckets_, t, [&](std::int64_t e) {
+    Slot& s = slots_[buckets_.slot(e)];
+    if (s.epoch == e) {
+      expire(s);
+      expired = true;
     }
-    if (expired) {
-      double sum = 0;
-      for (const Slot& s : slots_) {
-        sum += s.sum;
-      }
-      running_.sum_ = running_.count_ == 0 ? 0.0 : sum;
+  });
+  if (expired) {
+    double sum = 0;
+    for (const Slot& s : slots_) {
+      sum += s.sum;
     }
-    first_ = first;
+    running_.sum_ = running_.count_ == 0 ? 0.0 : sum;
   }
-  newest_ = t;
 }
 
 void HistogramWindow::merge_into(Slot& slot, const Histogram& delta) {
@@ -239,7 +198,7 @@ void HistogramWindow::add(TimePoint t, const Histogram& delta) {
     return;
   }
   std::int64_t e = buckets_.epoch(t);
-  if (e < first_) {
+  if (e < clock_.first()) {
     dropped_ += delta.count();
     return;
   }

@@ -39,6 +39,7 @@
 //     recorded is ever dropped.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -81,6 +82,45 @@ class WindowBuckets {
   int ring_size_;
 };
 
+/// A window's clock (see "Rotation" above), shared by both windows: the newest time seen and the
+/// first bucket inside the window at that time.
+class WindowClock {
+ public:
+  /// Moves the clock to `t` when it is later (or on the first call) and calls expire(e) for each
+  /// bucket epoch e that left the window, oldest first. At most ring_size epochs however long
+  /// the gap: a gap longer than the ring walks one whole ring, which visits every slot once.
+  template <typename Expire>
+  void advance(const WindowBuckets& buckets, TimePoint t, Expire&& expire) {
+    if (!started_) {
+      started_ = true;
+      newest_ = t;
+      first_ = buckets.first_epoch(t);
+      return;
+    }
+    if (t <= newest_) {
+      return;
+    }
+    const std::int64_t first = buckets.first_epoch(t);  // >= first_: t > newest_
+    const std::int64_t stop = std::min(first, first_ + buckets.ring_size());
+    for (std::int64_t e = first_; e < stop; ++e) {
+      expire(e);
+    }
+    first_ = first;
+    newest_ = t;
+  }
+
+  bool started() const { return started_; }
+  /// The clock; meaningful once started().
+  TimePoint newest() const { return newest_; }
+  /// first_epoch(newest()).
+  std::int64_t first() const { return first_; }
+
+ private:
+  bool started_ = false;
+  TimePoint newest_{};
+  std::int64_t first_ = 0;
+};
+
 /// A sliding window of sums and counts (the reader side of a counter). Not thread-safe (owned by
 /// the evaluator); time semantics: see the contract at the top of this file. 61 buckets × 24 bytes.
 class CounterWindow {
@@ -118,10 +158,8 @@ class CounterWindow {
 
   WindowBuckets buckets_;
   std::vector<Slot> slots_;
-  bool started_ = false;
-  TimePoint newest_{};
-  std::int64_t first_ = 0;  // first_epoch(newest_)
-  double sum_ = 0;          // running total of the live buckets
+  WindowClock clock_;
+  double sum_ = 0;  // running total of the live buckets
   std::uint64_t count_ = 0;
   std::uint64_t dropped_ = 0;
 };
@@ -180,9 +218,7 @@ class HistogramWindow {
   std::vector<Slot> slots_;
   Histogram running_;
   std::vector<Entry> scratch_;
-  bool started_ = false;
-  TimePoint newest_{};
-  std::int64_t first_ = 0;
+  WindowClock clock_;
   std::uint64_t dropped_ = 0;
 };
 
