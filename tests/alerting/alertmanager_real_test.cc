@@ -3,24 +3,20 @@
 // receiver run by the test, posts a breach and then its resolve, and checks that the receiver
 // gets the firing alert with our labels and then the resolved one. Bounded waits throughout;
 // Alertmanager is always killed by its PID.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
-#include <fstream>
+#include <memory>
+#include <stdexcept>
 
 #include "alerting/io_thread.h"
 #include "alerting/loopback_receiver.h"
 #include "alerting/scenarios.h"
 #include "backout/core/clock.h"
 #include "backout/net/http_client.h"
-
-extern char** environ;
+#include "support/apps/alertmanager_server.h"
 
 namespace backout::alerting {
 namespace {
@@ -28,15 +24,8 @@ namespace {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
-
-// A free loopback port: bound to port 0, read back, released for Alertmanager to take.
-std::uint16_t free_port() {
-  testing::LoopbackReceiver probe;
-  return probe.port();
-}
-
-// A running Alertmanager in a temp dir; stopped by PID (SIGTERM, then SIGKILL) on destruction.
+// A real Alertmanager in a temp dir, routing every alert to `webhook_url` at once (group_wait
+// 0s); stopped by PID (testing::AlertmanagerServer) and its dir removed on destruction.
 class AlertmanagerProcess {
  public:
   explicit AlertmanagerProcess(const std::string& webhook_url) {
@@ -45,77 +34,39 @@ class AlertmanagerProcess {
       throw std::runtime_error("mkdtemp failed");
     }
     dir_ = tmpl;
-    port_ = free_port();
-    std::ofstream(dir_ / "alertmanager.yml") << "route:\n"
-                                                "  receiver: hook\n"
-                                                "  group_by: ['alertname', 'trigger', 'severity']\n"
-                                                "  group_wait: 0s\n"
-                                                "  group_interval: 1s\n"
-                                                "  repeat_interval: 1h\n"
-                                                "receivers:\n"
-                                                "  - name: hook\n"
-                                                "    webhook_configs:\n"
-                                                "      - url: "
-                                             << webhook_url
-                                             << "\n"
-                                                "        send_resolved: true\n";
-    std::vector<std::string> args = {
-        kAlertmanager,
-        "--config.file=" + (dir_ / "alertmanager.yml").string(),
-        "--storage.path=" + (dir_ / "data").string(),
-        "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-        "--cluster.listen-address=",  // no gossip: a single, isolated instance
-        "--log.level=warn"};
-    std::vector<char*> argv;
-    for (std::string& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    const std::string log = (dir_ / "alertmanager.log").string();
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    int rc = ::posix_spawn(&pid_, kAlertmanager, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      pid_ = -1;
-      throw std::runtime_error("cannot start " + std::string(kAlertmanager));
-    }
+    server_ = std::make_unique<testing::AlertmanagerServer>(dir_.string());
+    start_status_ = server_->start(
+        "route:\n"
+        "  receiver: hook\n"
+        "  group_by: ['alertname', 'trigger', 'severity']\n"
+        "  group_wait: 0s\n"
+        "  group_interval: 1s\n"
+        "  repeat_interval: 1h\n"
+        "receivers:\n"
+        "  - name: hook\n"
+        "    webhook_configs:\n"
+        "      - url: " +
+        webhook_url +
+        "\n"
+        "        send_resolved: true\n");
   }
 
   ~AlertmanagerProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      bool reaped = false;
-      for (int i = 0; i < 100 && !reaped; ++i) {  // up to 5 s
-        reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
-        if (!reaped) {
-          ::usleep(50'000);
-        }
-      }
-      if (!reaped) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-      }
-    }
+    server_.reset();  // stops it
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
   AlertmanagerProcess(const AlertmanagerProcess&) = delete;
   AlertmanagerProcess& operator=(const AlertmanagerProcess&) = delete;
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string log() const {
-    std::ifstream in(dir_ / "alertmanager.log");
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
+  const Status& start_status() const { return start_status_; }
+  std::string url() const { return server_->url(); }
+  std::string log() const { return server_->log(); }
 
  private:
   fs::path dir_;
-  std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<testing::AlertmanagerServer> server_;
+  Status start_status_;
 };
 
 // Alertmanager's webhook notifications carrying `status` for our trigger.
@@ -158,11 +109,12 @@ DeliveryResult post_until_accepted(Channel& channel, const std::string& payload,
 }
 
 TEST(AlertmanagerReal, ReceivesTheAlertWithOurLabelsAndThenItsResolve) {
-  if (::access(kAlertmanager, X_OK) != 0) {
-    GTEST_SKIP() << kAlertmanager << " is not installed";
+  if (!testing::AlertmanagerServer::installed()) {
+    GTEST_SKIP() << testing::kAlertmanagerBinary << " is not installed";
   }
   testing::LoopbackReceiver hook;
   AlertmanagerProcess am(hook.url("/hook"));
+  ASSERT_TRUE(am.start_status().ok()) << am.start_status().error();
 
   // A window around the real time: Alertmanager judges endsAt against its own clock.
   const TimePoint now = std::chrono::time_point_cast<std::chrono::seconds>(SystemClock().now());

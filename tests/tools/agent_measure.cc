@@ -54,6 +54,7 @@
 #include "support/apps/webhook_receiver.h"
 #include "support/paths.h"
 #include "support/postgres_server.h"
+#include "tools/measure_report.h"
 
 namespace {
 
@@ -69,6 +70,7 @@ using backout::testing::ReceivedPost;
 using backout::testing::strip_ansi;
 using backout::testing::WebhookReceiver;
 using SysTime = std::chrono::system_clock::time_point;
+using namespace backout::measure;
 using Steady = std::chrono::steady_clock;
 
 constexpr const char* kToken = "agent-measure-token";
@@ -97,100 +99,6 @@ void progress(const std::string& what) {
 }
 
 // ---- Small helpers ------------------------------------------------------------------------------
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.pop_back();
-  }
-  std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) {
-    ++i;
-  }
-  return s.substr(i);
-}
-
-std::string run_capture(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p) != nullptr) {
-      out += buf;
-    }
-    ::pclose(p);
-  }
-  return trim(out);
-}
-
-std::string fixed(double v, int digits) {
-  std::ostringstream ss;
-  ss << std::fixed << std::setprecision(digits) << v;
-  return ss.str();
-}
-
-double seconds_between(SysTime a, SysTime b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-std::string clock_text(SysTime t) {
-  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()) % 1000;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms.count()));
-  return buf;
-}
-
-std::string utc_now_text() {
-  const std::time_t tt = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-// Nearest-rank percentile of a sample (q in (0, 1]).
-double percentile(std::vector<double> v, double q) {
-  if (v.empty()) {
-    return std::nan("");
-  }
-  std::sort(v.begin(), v.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
-}
-double median(std::vector<double> v) {
-  if (v.empty()) {
-    return std::nan("");
-  }
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-double max_of(const std::vector<double>& v) {
-  return v.empty() ? std::nan("") : *std::max_element(v.begin(), v.end());
-}
-double min_of(const std::vector<double>& v) {
-  return v.empty() ? std::nan("") : *std::min_element(v.begin(), v.end());
-}
-double mean_of(const std::vector<double>& v) {
-  if (v.empty()) {
-    return std::nan("");
-  }
-  double s = 0;
-  for (double x : v) {
-    s += x;
-  }
-  return s / static_cast<double>(v.size());
-}
 
 // The agent's log timestamp: "2026-06-07T02:00:00.123+01:00 level message" (spdlog's
 // "%Y-%m-%dT%H:%M:%S.%e%z"); also accepts "+0100".
@@ -468,12 +376,6 @@ void read_outage_log(const std::vector<std::string>& lines, std::size_t from, Ou
   }
 }
 
-std::string self_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(".") : exe.parent_path().string();
-}
-
 Options parse(int argc, char** argv) {
   Options o;
   auto need = [&](int& i) -> std::string {
@@ -520,38 +422,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-std::string machine_text() {
-  std::string cpu;
-  std::istringstream in(read_text("/proc/cpuinfo"));
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      cpu = trim(line.substr(line.find(':') + 1));
-      break;
-    }
-  }
-  utsname u{};
-  ::uname(&u);
-  std::ostringstream ss;
-  ss << "nproc " << std::thread::hardware_concurrency() << " (" << (cpu.empty() ? "?" : cpu)
-     << "), Linux " << u.release << ", ";
-  long mem_kb = 0;
-  std::istringstream mi(read_text("/proc/meminfo"));
-  for (std::string line; std::getline(mi, line);) {
-    if (line.rfind("MemTotal:", 0) == 0) {
-      mem_kb = std::atol(line.c_str() + 9);
-    }
-  }
-  ss << fixed(static_cast<double>(mem_kb) / 1024 / 1024, 1) << " GiB RAM";
-  return ss.str();
-}
-
-std::string loadavg_text() {
-  std::istringstream in(read_text("/proc/loadavg"));
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
 std::string mib(long kb) { return fixed(static_cast<double>(kb) / 1024.0, 1); }
 
 std::string opt_delta(const std::optional<SysTime>& a, const std::optional<SysTime>& b) {
@@ -573,7 +443,7 @@ int main(int argc, char** argv) {
     die("no agent binary at " + opt.agent + " (build it, or pass --agent PATH)");
   }
   const std::string load_start = loadavg_text();
-  const std::string started_at = utc_now_text();
+  const std::string started_at = utc_text(std::chrono::system_clock::now(), "%Y-%m-%d %H:%M:%S UTC");
 
   // Work dir (world-searchable: PostgreSQL may run as nobody, but it has its own temp dir).
   std::string tmpl = "/tmp/agent-measure-XXXXXX";

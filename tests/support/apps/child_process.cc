@@ -12,7 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "support/apps/agent_process.h"
 #include "support/spawn.h"
+#include "support/test_http_server.h"
 
 namespace backout::testing {
 namespace {
@@ -117,6 +119,39 @@ std::string ChildProcess::log_tail(std::size_t max_bytes) const {
     text = "..." + text.substr(text.size() - max_bytes);
   }
   return text.empty() ? "(empty log)" : text;
+}
+
+Result<std::uint16_t> ChildProcess::start_ready_server(
+    const std::string& name,
+    const std::function<std::vector<std::string>(std::uint16_t port)>& args_for,
+    const std::vector<std::string>& env, const std::string& log_file) {
+  using namespace std::chrono_literals;
+  std::string last;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const std::uint16_t port = unused_loopback_port();
+    if (Status s = start(args_for(port), env, log_file); !s) {
+      return Error{s.error()};
+    }
+    const auto deadline = Clock::now() + 30s;
+    while (Clock::now() < deadline) {
+      if (auto code = wait_exit(0ms)) {
+        last = name + " exited with code " + std::to_string(*code) + ":\n" + log_tail();
+        break;
+      }
+      if (http_get(port, "/-/ready").status == 200) {
+        return port;
+      }
+      std::this_thread::sleep_for(100ms);  // polling readiness
+    }
+    if (running()) {
+      stop();
+      return Error{name + " was not ready within 30 s:\n" + log_tail()};
+    }
+    if (last.find("address already in use") == std::string::npos) {
+      break;
+    }
+  }
+  return Error{last};
 }
 
 }  // namespace backout::testing

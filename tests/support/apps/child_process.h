@@ -12,6 +12,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +47,15 @@ class ChildProcess {
 
   /// The end of the log file (at most `max_bytes`), for failure messages.
   std::string log_tail(std::size_t max_bytes = 4000) const;
+
+  /// For a server with a GET /-/ready endpoint (Prometheus, Alertmanager): picks a free loopback
+  /// port, starts `args_for(port)` and waits up to 30 s for /-/ready to answer 200. Another port
+  /// is tried (3 in all) when the chosen one was taken between the probe and the bind. Returns
+  /// the port, or an error naming `name` with the end of its log.
+  Result<std::uint16_t> start_ready_server(
+      const std::string& name,
+      const std::function<std::vector<std::string>(std::uint16_t port)>& args_for,
+      const std::vector<std::string>& env, const std::string& log_file);
 
  private:
   pid_t pid_ = -1;

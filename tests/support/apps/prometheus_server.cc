@@ -6,28 +6,42 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "support/apps/agent_process.h"
-#include "support/test_http_server.h"
 
 namespace backout::testing {
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
 
-std::string config_text(const PrometheusScrapeJob& job) {
-  std::string targets;
-  for (const std::string& t : job.targets) {
-    targets += (targets.empty() ? "" : ", ") + std::string("'") + t + "'";
+std::string quoted_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& t : items) {
+    out += (out.empty() ? "" : ", ") + std::string("'") + t + "'";
   }
+  return out;
+}
+
+std::string config_text(const PrometheusScrapeJob& job, const PrometheusAlerting& alerting,
+                        const std::string& rules_file) {
+  const std::string targets = quoted_list(job.targets);
   std::string out = "global:\n";
   out += "  scrape_interval: " + job.scrape_interval + "\n";
   out += "  scrape_timeout: " + job.scrape_timeout + "\n";
-  out += "  evaluation_interval: " + job.scrape_interval + "\n";
+  out +=
+      "  evaluation_interval: " +
+      (alerting.evaluation_interval.empty() ? job.scrape_interval : alerting.evaluation_interval) +
+      "\n";
+  if (!alerting.rules_yaml.empty()) {
+    out += "rule_files: ['" + rules_file + "']\n";
+  }
+  if (!alerting.alertmanagers.empty()) {
+    out += "alerting:\n";
+    out += "  alertmanagers:\n";
+    out += "    - static_configs:\n";
+    out += "        - targets: [" + quoted_list(alerting.alertmanagers) + "]\n";
+  }
   out += "scrape_configs:\n";
   out += "  - job_name: '" + job.job_name + "'\n";
   out += "    metrics_path: '" + job.metrics_path + "'\n";
@@ -58,54 +72,67 @@ PrometheusServer::PrometheusServer(std::string dir) : dir_(std::move(dir)) {}
 PrometheusServer::~PrometheusServer() { stop(); }
 
 Status PrometheusServer::start(const PrometheusScrapeJob& job) {
+  return start(job, PrometheusAlerting{});
+}
+
+Status PrometheusServer::start(const PrometheusScrapeJob& job, const PrometheusAlerting& alerting) {
   if (::access(kPrometheusBinary, X_OK) != 0) {
     return Error{std::string(kPrometheusBinary) +
                  " is missing: run scripts/setup-debian.sh (it installs the Debian package "
                  "prometheus, whose real server these tests start)"};
   }
   const std::string config = dir_ + "/prometheus.yml";
-  std::ofstream(config) << config_text(job);
+  const std::string rules = dir_ + "/rules.yml";
+  config_ = config_text(job, alerting, rules);
+  std::ofstream(config) << config_;
+  if (!alerting.rules_yaml.empty()) {
+    std::ofstream(rules) << alerting.rules_yaml;
+  }
   std::error_code ec;
   fs::create_directories(dir_ + "/data", ec);
 
-  // The port may be taken between the probe and Prometheus binding it: try a few.
-  std::string last;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    port_ = unused_loopback_port();
-    const std::vector<std::string> args = {
-        kPrometheusBinary,
-        "--config.file=" + config,
-        "--storage.tsdb.path=" + dir_ + "/data",
-        "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-        "--log.level=info",
-    };
-    const std::vector<std::string> env = {"PATH=/usr/bin:/bin", "HOME=" + dir_, "TZ=UTC"};
-    if (Status s = process_.start(args, env, dir_ + "/prometheus.log"); !s) {
-      return s;
-    }
-    const auto deadline = Clock::now() + 30s;
-    while (Clock::now() < deadline) {
-      if (auto code = process_.wait_exit(0ms)) {
-        last = "prometheus exited with code " + std::to_string(*code) + ":\n" + log_tail();
-        break;
-      }
-      if (http_get(port_, "/-/ready").status == 200) {
-        return {};
-      }
-      std::this_thread::sleep_for(100ms);  // polling readiness
-    }
-    if (process_.running()) {
-      process_.stop();
-      return Error{"prometheus was not ready within 30 s:\n" + log_tail()};
-    }
-    if (last.find("address already in use") == std::string::npos) {
-      break;
-    }
+  const std::vector<std::string> env = {"PATH=/usr/bin:/bin", "HOME=" + dir_, "TZ=UTC"};
+  Result<std::uint16_t> port = process_.start_ready_server(
+      "prometheus",
+      [&](std::uint16_t p) {
+        std::vector<std::string> args = {
+            kPrometheusBinary,
+            "--config.file=" + config,
+            "--storage.tsdb.path=" + dir_ + "/data",
+            "--web.listen-address=127.0.0.1:" + std::to_string(p),
+            "--log.level=info",
+        };
+        if (!alerting.rules_yaml.empty()) {
+          args.push_back("--web.enable-lifecycle");  // POST /-/reload, for reload_rules()
+        }
+        return args;
+      },
+      env, dir_ + "/prometheus.log");
+  if (!port) {
+    return Error{port.error()};
   }
-  return Error{last};
+  port_ = *port;
+  return {};
 }
 
 void PrometheusServer::stop() { process_.stop(); }
+
+Status PrometheusServer::reload_rules(const std::string& rules_yaml) {
+  const std::string rules = dir_ + "/rules.yml";
+  {
+    std::ofstream out(rules, std::ios::trunc);
+    out << rules_yaml;
+    if (!out) {
+      return Error{"cannot write " + rules};
+    }
+  }
+  HttpResult r = http_post(port_, "/-/reload", "");
+  if (r.status != 200) {
+    return Error{"prometheus refused to reload " + rules + " (HTTP " + std::to_string(r.status) +
+                 (r.status == 0 ? ", not reachable" : "") + "): " + r.body + "\n" + log_tail()};
+  }
+  return {};
+}
 
 std::optional<json::value> PrometheusServer::get_json(const std::string& target) const {
   HttpResult r = http_get(port_, target);

@@ -1,6 +1,7 @@
 // A real Prometheus server (/usr/bin/prometheus, Debian package `prometheus`) for end-to-end
 // tests: its configuration, TSDB and log in a directory the test owns, listening on 127.0.0.1 at
-// a free port, with one scrape job; and the HTTP API calls a test asserts with.
+// a free port, with one scrape job, optionally a rule file and Alertmanagers to send alerts to;
+// and the HTTP API calls a test asserts with.
 //
 // Thread-safety: not thread-safe; drive it from the test thread (start() blocks). Time: start()
 // waits for /-/ready with a bounded deadline (30 s); stop() sends SIGTERM to its PID and
@@ -32,6 +33,13 @@ struct PrometheusScrapeJob {
   std::string scrape_timeout = "1s";
 };
 
+/// Rule evaluation and alerting, for a Prometheus that alerts (the default: none).
+struct PrometheusAlerting {
+  std::string evaluation_interval;         // "": the scrape job's interval
+  std::string rules_yaml;                  // a rule file's text ("": no rule file)
+  std::vector<std::string> alertmanagers;  // "127.0.0.1:PORT"
+};
+
 class PrometheusServer {
  public:
   /// Keeps its files (prometheus.yml, data/, prometheus.log) in `dir`, which must exist.
@@ -44,6 +52,14 @@ class PrometheusServer {
   /// /-/ready answers 200. The error says what to install when the binary is missing, and
   /// carries the tail of the server's log otherwise.
   Status start(const PrometheusScrapeJob& job);
+  /// The same, with a rule file (rules.yml) and the Alertmanagers it sends alerts to; the
+  /// lifecycle API is enabled so that reload_rules() can change the rules while it runs.
+  Status start(const PrometheusScrapeJob& job, const PrometheusAlerting& alerting);
+  /// Rewrites rules.yml and asks the server to reload (POST /-/reload); an error with the
+  /// server's answer when it refuses (an invalid rule file keeps the running rules).
+  Status reload_rules(const std::string& rules_yaml);
+  /// prometheus.yml as written by start().
+  const std::string& config() const { return config_; }
   void stop();
   bool running() { return process_.running(); }
 
@@ -61,6 +77,7 @@ class PrometheusServer {
 
  private:
   std::string dir_;
+  std::string config_;
   std::uint16_t port_ = 0;
   ChildProcess process_;
 };
