@@ -54,6 +54,9 @@ class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
   void finish(std::uint64_t id, AttemptOutcome outcome);
   /// Time since the current attempt started.
   Duration elapsed() const;
+  /// When the next scheduled attempt is due: `every` after the current (or last) one started.
+  std::chrono::steady_clock::time_point next_due() const { return attempt_start_ + every_; }
+  Duration every() const { return every_; }
   /// Starts the next attempt now rather than at its due time; the schedule then runs on from
   /// this attempt's start. Refused (false) after stop(), while an attempt is in flight, and once
   /// an early attempt has run since the last scheduled one.

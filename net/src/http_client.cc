@@ -404,8 +404,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         ContentCoding::kIdentity;
     const std::uint64_t limit =
         plain ? std::uint64_t{request_.max_body_bytes} : wire_limit(request_.max_body_bytes);
+    // A response without a body (HEAD, 1xx, 204, 304) may still announce the resource's length.
     if (const auto length = parser_->content_length();
-        length && *length > limit && method_ != "HEAD") {
+        length && *length > limit && !parser_->is_done()) {
       return fail(Kind::kTooLarge, "response body over " + format_bytes(request_.max_body_bytes) +
                                        " (" + (plain ? "" : "compressed, ") + "Content-Length " +
                                        std::to_string(*length) + ")");

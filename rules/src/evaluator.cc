@@ -109,7 +109,7 @@ Reading read(const Measure& m, Slots& s, Duration over, TimePoint now) {
       r.first_data = s.g->updated_at;
       if (s.g->value && s.g->updated_at && now - *s.g->updated_at <= over) {
         r.value = s.g->value;
-        r.count = s.g->updates.size();  // values received in the window; the latest counts
+        r.count = s.g->updates.totals(now).count;  // values received in the window
       }
       break;
     }

@@ -191,10 +191,7 @@ void SeriesStore::harvest(TimePoint now) {
       slot->seen_seq = seq;
       slot->value = slot->published.load(std::memory_order_relaxed);
       slot->updated_at = now;
-      slot->updates.push_back(now);
-    }
-    while (!slot->updates.empty() && now - slot->updates.front() > slot->over) {
-      slot->updates.pop_front();
+      slot->updates.add(now, 0, 1);
     }
   }
 }

@@ -381,6 +381,24 @@ TEST_F(PostgresCollectorTest, TerminatedConnectionIsCheckedAgainAndStaysUp) {
   h.stop();
 }
 
+// The held connection is closed before the next check connects: a role allowed one connection
+// is never refused by its own idle session.
+TEST_F(PostgresCollectorTest, HeldConnectionIsClosedBeforeTheNextCheckConnects) {
+  ASSERT_TRUE(server_->execute("DROP ROLE IF EXISTS limited; "
+                               "CREATE ROLE limited LOGIN CONNECTION LIMIT 1")
+                  .ok());
+  std::string dsn = server_->dsn();
+  dsn.replace(dsn.find("user=postgres"), 13, "user=limited");
+  ::setenv(kDsnVar, dsn.c_str(), 1);
+  Harness h;
+  h.start(postgres_source("SELECT 1", 200ms, 2s));
+  ASSERT_TRUE(h.recorder().wait_for_attempts(12, 10s));
+  h.stop();
+  for (const AttemptOutcome& a : h.recorder().attempts()) {
+    EXPECT_TRUE(a.up) << a.error;
+  }
+}
+
 TEST_F(PostgresCollectorTest, WatchConnectionOffHoldsNothingBetweenChecks) {
   rules::Source source = postgres_source("SELECT 1", 30s, 2s);
   source.options.set("watch_connection", false);

@@ -186,6 +186,19 @@ TEST_F(HttpClientTest, AnnouncedOversizedBodyIsRefusedAtTheHeader) {
   EXPECT_EQ(res.error.reason, "response body over 1 MiB (Content-Length 1048676)");
 }
 
+// A 304 announces the length of the resource it does not send: no body, nothing too large.
+TEST_F(HttpClientTest, NotModifiedWithTheResourcesLengthIsNoOversizedBody) {
+  TestHttpServer server(ioc_, [](const TestRequest&) {
+    TestResponse res;
+    res.raw = "HTTP/1.1 304 Not Modified\r\nContent-Length: 99999999\r\n\r\n";
+    return res;
+  });
+  const Result res = get(server.url("/asset"), 1u << 20);
+  ASSERT_FALSE(res.error) << res.error.message;
+  EXPECT_EQ(res.response.status, 304);
+  EXPECT_TRUE(res.response.body.empty());
+}
+
 TEST_F(HttpClientTest, ServerThatNeverAnswersTimesOut) {
   TestHttpServer server(ioc_, [](const TestRequest&) {
     TestResponse r;

@@ -8,10 +8,12 @@
 // at once (PeriodicRunner::probe_now) instead of up to `every` later: a stopped database is seen
 // in milliseconds. The closure is only a reason to check, never a failure by itself: a connection
 // ended by pg_terminate_backend, idle_session_timeout or a pooler is followed by a check that
-// succeeds, so nothing is recorded down. The held connection is closed before the next attempt
-// connects afresh; a server that keeps closing connections gets at most one early check between
-// two scheduled ones. A connection is held only when it is idle (no transaction left open by the
-// query).
+// succeeds, so nothing is recorded down. The held connection is closed a little before the next
+// check is due (kReleaseMargin), so that its server process has exited when the check connects:
+// a role with CONNECTION LIMIT 1, or a server one slot from max_connections, must not refuse the
+// check because of our own idle session. A server that keeps closing connections gets at most one
+// early check between two scheduled ones. A connection is held only when it is idle (no
+// transaction left open by the query).
 //
 // Nothing here blocks the io thread: host names are resolved by Asio's resolver and handed to
 // libpq as numeric `hostaddr`es (libpq's own lookup inside PQconnectPoll blocks), PQconnectPoll
@@ -59,6 +61,9 @@ using WaitType = asio::posix::descriptor_base::wait_type;
 
 constexpr Oid kBoolOid = 16;
 
+// How long before the next check the held connection is closed (at most a quarter of `every`).
+constexpr Duration kReleaseMargin = std::chrono::milliseconds{250};
+
 std::optional<double> parse_number(std::string_view text, bool is_bool) {
   if (is_bool) {
     if (text == "t") {
@@ -97,6 +102,7 @@ class PostgresProbe final : public PeriodicRunner {
         timeout_(timeout),
         watch_connection_(watch_connection),
         deadline_timer_(strand()),
+        release_timer_(strand()),
         resolver_(strand()),
         socket_(strand()) {}
 
@@ -141,6 +147,7 @@ class PostgresProbe final : public PeriodicRunner {
 
   void release() override {
     held_ = false;
+    release_timer_.cancel();
     close_connection();
   }
 
@@ -449,7 +456,14 @@ class PostgresProbe final : public PeriodicRunner {
     finish(id_, std::move(out));
     if (hold && !stopped()) {
       held_ = true;
+      ++held_gen_;
       watch_held();
+      release_timer_.expires_at(next_due() - std::min(kReleaseMargin, every() / 4));
+      release_timer_.async_wait([self = self<PostgresProbe>(), gen = held_gen_](error_code ec) {
+        if (!ec && self->held_ && gen == self->held_gen_) {
+          self->release();
+        }
+      });
     }
   }
 
@@ -457,7 +471,7 @@ class PostgresProbe final : public PeriodicRunner {
   // parameter change, a notification) or the end of the connection.
   void watch_held() {
     socket_.async_wait(WaitType::wait_read,
-                       [self = self<PostgresProbe>(), gen = ++held_gen_](error_code ec) {
+                       [self = self<PostgresProbe>(), gen = held_gen_](error_code ec) {
                          if (ec || !self->held_ || gen != self->held_gen_ || self->stopped()) {
                            return;
                          }
@@ -478,17 +492,22 @@ class PostgresProbe final : public PeriodicRunner {
     probe_now();  // refused when an early check already ran since the last scheduled one
   }
 
-  // libpq reports an error that arrives while the connection is idle (the server's "terminating
-  // connection ..." before it closes) as a notice. Only FATAL and PANIC are kept, as the reason
-  // for an early check; other notices (raised by functions in the query) may carry data.
+  // libpq reports what the server says to an idle connection before closing it as a notice: a
+  // FATAL "terminating connection due to administrator command" (57P01) on a fast shutdown, a
+  // WARNING "terminating connection because of crash of another server process" (57P02) after a
+  // crash or an immediate shutdown. Those are kept, as the reason for an early check: FATAL,
+  // PANIC and class 57 (operator intervention). Other notices (raised by functions in the query)
+  // may carry data and are dropped.
   static void receive_notice(void* arg, const PGresult* res) {
     auto* self = static_cast<PostgresProbe*>(arg);
     const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-    if (severity == nullptr ||
-        (std::strcmp(severity, "FATAL") != 0 && std::strcmp(severity, "PANIC") != 0)) {
-      return;
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const bool fatal = severity != nullptr &&
+                       (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0);
+    const bool intervention = state != nullptr && std::strncmp(state, "57", 2) == 0;
+    if (fatal || intervention) {
+      self->closing_notice_ = self->result_error(res);
     }
-    self->closing_notice_ = self->result_error(res);
   }
 
   void close_connection() {
@@ -506,6 +525,7 @@ class PostgresProbe final : public PeriodicRunner {
   const bool watch_connection_;
 
   asio::steady_timer deadline_timer_;
+  asio::steady_timer release_timer_;  // closes the held connection before the next check
   asio::ip::tcp::resolver resolver_;
   asio::posix::stream_descriptor socket_;  // a dup of libpq's socket
   PGconn* conn_ = nullptr;
@@ -521,7 +541,7 @@ class PostgresProbe final : public PeriodicRunner {
   std::size_t malformed_ = 0;
 
   bool held_ = false;           // conn_ is the last good connection, kept open between checks
-  std::uint64_t held_gen_ = 0;  // tells a stale wait on an earlier held connection apart
+  std::uint64_t held_gen_ = 0;  // counts holds: tells a stale wait or timer of an earlier one apart
   std::string closing_notice_;  // the server's FATAL/PANIC message on conn_, if any
   std::string early_reason_;    // why the early check runs (for its error message)
 };

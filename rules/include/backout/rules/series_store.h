@@ -10,7 +10,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "backout/core/log_linear_histogram.h"
+#include "backout/core/sliding_window.h"
 #include "backout/core/windowed_series.h"
 #include "backout/rules/measure.h"
 #include "backout/rules/sample.h"
@@ -49,7 +49,7 @@ struct HistogramSlot {
 
 /// The latest value of a gauge (the sum over matching series), with the time it was harvested.
 struct GaugeSlot {
-  GaugeSlot(const SeriesSelector& sel, Duration o) : matcher(sel), over(o) {}
+  GaugeSlot(const SeriesSelector& sel, Duration o) : matcher(sel), over(o), updates(o) {}
   SeriesMatcher matcher;
   Duration over;
   // Written by the source's router, read by the evaluator's harvest.
@@ -59,7 +59,7 @@ struct GaugeSlot {
   std::uint64_t seen_seq = 0;
   std::optional<double> value;
   std::optional<TimePoint> updated_at;
-  std::deque<TimePoint> updates;  // harvests that brought a new value, within `over`
+  CounterWindow updates;  // harvests that brought a new value, counted over `over`
 };
 
 /// Reachability of a source as its collector last saw it. Lock-free.
