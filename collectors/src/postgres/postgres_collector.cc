@@ -542,7 +542,7 @@ class PostgresProbe final : public PeriodicRunner {
 
   bool held_ = false;           // conn_ is the last good connection, kept open between checks
   std::uint64_t held_gen_ = 0;  // counts holds: tells a stale wait or timer of an earlier one apart
-  std::string closing_notice_;  // the server's FATAL/PANIC message on conn_, if any
+  std::string closing_notice_;  // what the server said on conn_ before closing it, if anything
   std::string early_reason_;    // why the early check runs (for its error message)
 };
 
