@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "integration/agent_fixture.h"
@@ -24,6 +25,16 @@ class AgentRunTest : public AgentFixture {
     write_plan(o);
     tick_ = tick;
     AgentFixture::start_agent();
+  }
+  // Stops PostgreSQL and waits (10 s at most) for the BACKOUT page naming the deployment lead:
+  // when the stop began and when the page arrived (the epoch when it did not).
+  std::pair<std::chrono::system_clock::time_point, std::chrono::system_clock::time_point>
+  stop_database_until_paged() {
+    const auto stopped = std::chrono::system_clock::now();
+    pg_->stop();
+    chat_.wait_for([](const auto& posts) { return any_post(posts, "BACKOUT", "@jane.doe"); },
+                   10s);
+    return {stopped, first_post_at("@jane.doe")};
   }
   // When the first chat post mentioning `text` arrived (the epoch when none did).
   std::chrono::system_clock::time_point first_post_at(const std::string& text) const {
@@ -80,12 +91,8 @@ TEST_F(AgentRunTest, LoginFailuresPageTheProjectManager) {
 TEST_F(AgentRunTest, DatabaseOutagePagesTheDeploymentLeadWithinSeconds) {
   start_agent();
   ASSERT_TRUE(wait_recommendation("go", 10s)) << log();
-  const auto stopped = std::chrono::system_clock::now();
-  pg_->stop();
-  ASSERT_TRUE(chat_.wait_for(
-      [](const auto& posts) { return any_post(posts, "BACKOUT", "@jane.doe"); }, 10s))
-      << log();
-  const auto paged = first_post_at("@jane.doe");
+  const auto [stopped, paged] = stop_database_until_paged();
+  ASSERT_NE(paged, std::chrono::system_clock::time_point{}) << log();
   // The first failed check comes within one probe interval (250 ms) of the outage.
   EXPECT_LT(paged - stopped, 3s + 250ms);
   ASSERT_TRUE(pg_->start().ok());
@@ -99,12 +106,8 @@ TEST_F(AgentRunTest, DatabaseStopIsPagedWithoutWaitingForTheNextCheckOrTick) {
   start_agent("5s", "30s");
   ASSERT_TRUE(wait_recommendation("go", 15s)) << log();
   const std::size_t log_before = agent_->log().size();
-  const auto stopped = std::chrono::system_clock::now();
-  pg_->stop();
-  ASSERT_TRUE(chat_.wait_for(
-      [](const auto& posts) { return any_post(posts, "BACKOUT", "@jane.doe"); }, 10s))
-      << log();
-  const auto paged = first_post_at("@jane.doe");
+  const auto [stopped, paged] = stop_database_until_paged();
+  ASSERT_NE(paged, std::chrono::system_clock::time_point{}) << log();
   EXPECT_LT(paged - stopped, 1500ms) << log();
   const std::vector<std::string> lines = agent_->log();
   auto down = log_time_of(lines, "source portal_db is down", log_before);

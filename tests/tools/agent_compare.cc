@@ -69,6 +69,7 @@ using backout::testing::AgentProcess;
 using backout::testing::AlertmanagerServer;
 using backout::testing::HttpResult;
 using backout::testing::log_time;
+using backout::testing::rfc3339_time;
 using backout::testing::PortalApp;
 using backout::testing::PortalConditions;
 using backout::testing::PrometheusAlerting;
@@ -114,36 +115,6 @@ void progress(const std::string& what) { std::cerr << "[agent-compare] " << what
 // ---- Small helpers ------------------------------------------------------------------------------
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
-
-// A time in RFC 3339 ("2026-06-07T01:02:03.456789Z", "...+01:00"), as Alertmanager writes an
-// alert's startsAt; nullopt when it is not one.
-std::optional<SysTime> parse_rfc3339(const std::string& text) {
-  static const std::regex re(
-      R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.(\d+))?(Z|([+-])(\d{2}):(\d{2}))$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, re)) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = std::stoi(m[1]) - 1900;
-  tm.tm_mon = std::stoi(m[2]) - 1;
-  tm.tm_mday = std::stoi(m[3]);
-  tm.tm_hour = std::stoi(m[4]);
-  tm.tm_min = std::stoi(m[5]);
-  tm.tm_sec = std::stoi(m[6]);
-  long offset = 0;
-  if (m[9] != "Z") {
-    offset = (m[10] == "-" ? -1 : 1) * (std::stol(m[11]) * 3600 + std::stol(m[12]) * 60);
-  }
-  SysTime t = std::chrono::system_clock::from_time_t(::timegm(&tm) - offset);
-  if (m[8].matched) {
-    std::string frac = m[8].str().substr(0, 9);
-    frac.append(9 - frac.size(), '0');
-    t += std::chrono::duration_cast<std::chrono::system_clock::duration>(
-        std::chrono::nanoseconds{std::stoll(frac)});
-  }
-  return t;
-}
 
 // Polls `pred` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
@@ -422,7 +393,7 @@ AmPost am_post(const std::vector<ReceivedPost>& posts, const std::string& path, 
         continue;
       }
       out.received = p.at;
-      out.starts_at = parse_rfc3339(str_field(alert, "startsAt"));
+      out.starts_at = rfc3339_time(str_field(alert, "startsAt"));
       return out;
     }
   }

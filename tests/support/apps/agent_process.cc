@@ -13,11 +13,11 @@
 
 #include <condition_variable>
 #include <cstring>
-#include <ctime>
 #include <mutex>
 #include <regex>
 #include <thread>
 
+#include "backout/core/time.h"
 #include "support/spawn.h"
 
 extern char** environ;
@@ -231,26 +231,18 @@ std::string strip_ansi(const std::string& line) {
   return std::regex_replace(line, re, "");
 }
 
-std::optional<std::chrono::system_clock::time_point> log_time(const std::string& line) {
-  static const std::regex re(
-      R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})([+-])(\d{2}):?(\d{2}))");
-  std::smatch m;
-  const std::string plain = strip_ansi(line);
-  if (!std::regex_search(plain, m, re)) {
+std::optional<std::chrono::system_clock::time_point> rfc3339_time(const std::string& text) {
+  const std::optional<ZonedTime> z = parse_rfc3339(text);
+  if (!z) {
     return std::nullopt;
   }
-  std::tm tm{};
-  tm.tm_year = std::stoi(m[1]) - 1900;
-  tm.tm_mon = std::stoi(m[2]) - 1;
-  tm.tm_mday = std::stoi(m[3]);
-  tm.tm_hour = std::stoi(m[4]);
-  tm.tm_min = std::stoi(m[5]);
-  tm.tm_sec = std::stoi(m[6]);
-  const std::time_t local = ::timegm(&tm);
-  const int sign = m[8] == "-" ? -1 : 1;
-  const long offset = sign * (std::stol(m[9]) * 3600 + std::stol(m[10]) * 60);
-  return std::chrono::system_clock::from_time_t(local - offset) +
-         std::chrono::milliseconds{std::stoi(m[7])};
+  return std::chrono::time_point_cast<std::chrono::system_clock::duration>(z->at);
+}
+
+std::optional<std::chrono::system_clock::time_point> log_time(const std::string& line) {
+  // spdlog's "%Y-%m-%dT%H:%M:%S.%e%z": the first word of the line.
+  const std::string plain = strip_ansi(line);
+  return rfc3339_time(plain.substr(0, plain.find(' ')));
 }
 
 std::optional<std::chrono::system_clock::time_point> log_time_of(

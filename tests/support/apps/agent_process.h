@@ -59,6 +59,9 @@ HttpResult http_post(std::uint16_t port, const std::string& target, const std::s
 
 /// A log line without terminal colour codes.
 std::string strip_ansi(const std::string& line);
+/// An RFC 3339 time ("2026-06-07T01:02:03.456789Z", "...+01:00") as a system_clock time, by
+/// the core's parser; nullopt when `text` is not one.
+std::optional<std::chrono::system_clock::time_point> rfc3339_time(const std::string& text);
 /// The time at the start of one of the agent's log lines (RFC 3339 with milliseconds and an
 /// offset, as spdlog writes it); nullopt for a line without one.
 std::optional<std::chrono::system_clock::time_point> log_time(const std::string& line);
