@@ -432,7 +432,8 @@ TEST_F(ReportCommandTest, WritesTheReviewOfARealStateStoreToAFile) {
     }
     // The escalation page is still in the outbox: delivered (its event is in the timeline).
     auto created = parse_rfc3339("2026-06-07T03:10:02+01:00")->at;
-    ASSERT_TRUE(store.outbox_enqueue("chat", "escalation:db_connectivity#1", "{}", created).ok());
+    StoreOutbox outbox(store, nullptr);
+    ASSERT_TRUE(outbox.enqueue("chat", "escalation:db_connectivity#1", "{}", created));
   }
   const std::string file = (dir_ / "review.md").string();
   ReportRun r = report({"--state-dir", dir_.string(), "--out", file, "--plan",

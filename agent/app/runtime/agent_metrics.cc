@@ -40,6 +40,7 @@ struct AgentMetrics::Impl {
   prometheus::Family<prometheus::Counter>* notifications = nullptr;
   prometheus::Family<prometheus::Gauge>* outbox_depth = nullptr;
   prometheus::Family<prometheus::Gauge>* outbox_age = nullptr;
+  prometheus::Family<prometheus::Gauge>* unsaved = nullptr;
   prometheus::Family<prometheus::Counter>* errors = nullptr;
   prometheus::Family<prometheus::Histogram>* evaluation = nullptr;
   prometheus::Family<prometheus::Gauge>* info = nullptr;
@@ -126,6 +127,13 @@ AgentMetrics::AgentMetrics(const rules::Plan& plan) : impl_(std::make_unique<Imp
                            .Name("backout_outbox_oldest_age_seconds")
                            .Help("Age of the oldest undelivered message per channel")
                            .Register(r);
+  impl_->unsaved = &BuildGauge()
+                        .Name("backout_state_store_unsaved")
+                        .Help("Changes held in memory because the state store did not take "
+                              "them (disk full, read-only), by record; written when it does")
+                        .Register(r);
+  impl_->unsaved->Add({{"record", "outbox"}}).Set(0);
+  impl_->unsaved->Add({{"record", "timeline"}}).Set(0);
   impl_->errors = &BuildCounter()
                        .Name("backout_errors_total")
                        .Help("Runtime failures the agent survived, by kind")
@@ -241,6 +249,12 @@ void AgentMetrics::set_outbox(const std::string& channel, double depth, double o
   std::lock_guard lock(impl_->mu);
   impl_->outbox_depth->Add({{"channel", channel}}).Set(depth);
   impl_->outbox_age->Add({{"channel", channel}}).Set(oldest_age);
+}
+
+void AgentMetrics::set_unsaved(double outbox_changes, double timeline_events) {
+  std::lock_guard lock(impl_->mu);
+  impl_->unsaved->Add({{"record", "outbox"}}).Set(outbox_changes);
+  impl_->unsaved->Add({{"record", "timeline"}}).Set(timeline_events);
 }
 
 void AgentMetrics::on_error(const std::string& kind) {

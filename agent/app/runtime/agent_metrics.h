@@ -44,6 +44,8 @@ class AgentMetrics {
   void on_notification(const std::string& channel, const std::string& outcome);
   /// The outbox (issue: durable paging): messages waiting and the age of the oldest, per channel.
   void set_outbox(const std::string& channel, double depth, double oldest_age_seconds);
+  /// What the state store has not taken yet (outbox changes, timeline events held in memory).
+  void set_unsaved(double outbox_changes, double timeline_events);
   /// A runtime failure the agent survived (kind: "state_store", "tick_overrun", ...).
   void on_error(const std::string& kind);
   /// HTTP server counters.

@@ -128,6 +128,7 @@ struct AgentRuntime::Impl {
   void tick_now();
   Status open_store();
   void persist_after_tick(const rules::TickResult& r);
+  void persist(TimePoint now);
   void echo_act(const std::string& event);
   void refresh_alertmanager(TimePoint now);
   TimePoint last_alertmanager_refresh{};
@@ -153,7 +154,7 @@ struct AgentRuntime::Impl {
   AgentMetrics metrics;
   SourceStatusTable sources;
   std::unique_ptr<StateStore> store;
-  std::unique_ptr<Timeline> timeline_store;
+  std::unique_ptr<StoreTimeline> timeline_store;
   std::unique_ptr<Outbox> outbox;
   net::HttpClient http_client;
   // Where POST /api/v1/push/SRC hands samples to the `push` collectors; outlives both.
@@ -164,6 +165,8 @@ struct AgentRuntime::Impl {
   std::unique_ptr<Dispatcher> dispatcher;
   bool baselines_saved = false;
   bool final_flag_saved = false;
+  bool episodes_unsaved = false;  // the episodes changed since the store last took them
+  StoreRetryGate store_gate;      // paces the writes above after a failure
 
   std::vector<std::unique_ptr<SourceSink>> sinks;
   std::vector<std::unique_ptr<collectors::Collector>> collectors;
@@ -307,10 +310,8 @@ Status AgentRuntime::prepare() {
     return last == 0 || now - last < (m.options.tick * 20 + std::chrono::seconds{2}).count();
   };
   api.on_act = [&m](const std::string& event) {
-    if (Status s = m.store->save_episodes(m.watch.paging().episodes()); !s.ok()) {
-      m.metrics.on_error("state_store");
-      spdlog::error("{}", s.error());
-    }
+    m.episodes_unsaved = true;
+    m.persist(m.clock.now());
     m.echo_act(event);
     m.status_changed(m.clock.now());
   };
@@ -633,27 +634,51 @@ void AgentRuntime::Impl::refresh_alertmanager(TimePoint now) {
 }
 
 void AgentRuntime::Impl::persist_after_tick(const rules::TickResult& r) {
-  if (!baselines_saved && watch.evaluator().baselines_frozen()) {
-    baselines_saved = true;
-    for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
-      if (auto b = watch.evaluator().baseline(i)) {
-        if (Status s = store->save_baseline(plan.triggers[i].id, *b, r.at); !s.ok()) {
-          metrics.on_error("state_store");
-          spdlog::error("{}", s.error());
+  if (!r.changes.empty() || !r.pages.empty()) {
+    episodes_unsaved = true;
+  }
+  persist(r.at);
+}
+
+// Writes what the store is owed. A write that fails is repeated on a later tick, paced by
+// store_gate (a full disk costs a few failed writes a minute, not one per tick); meanwhile the
+// outbox and the timeline hold their changes in memory (StoreOutbox, StoreTimeline), so paging
+// goes on and nothing is sent twice.
+void AgentRuntime::Impl::persist(TimePoint now) {
+  if (store_gate.due(now)) {
+    std::string failure;
+    auto wrote = [&failure](const Status& s) {
+      if (!s.ok() && failure.empty()) {
+        failure = s.error();
+      }
+      return s.ok();
+    };
+    if (!baselines_saved && watch.evaluator().baselines_frozen()) {
+      bool all = true;
+      for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
+        if (auto b = watch.evaluator().baseline(i)) {
+          all = wrote(store->save_baseline(plan.triggers[i].id, *b, now)) && all;
         }
       }
+      baselines_saved = all;
     }
-  }
-  if (!r.changes.empty() || !r.pages.empty()) {
-    if (Status s = store->save_episodes(watch.paging().episodes()); !s.ok()) {
+    if (episodes_unsaved) {
+      episodes_unsaved = !wrote(store->save_episodes(watch.paging().episodes()));
+    }
+    if (!final_flag_saved && watch.paging().final_sent()) {
+      final_flag_saved = wrote(store->set_flag("final_sent", "1"));
+    }
+    if (failure.empty()) {
+      store_gate.succeeded();
+    } else {
+      store_gate.failed(now);
       metrics.on_error("state_store");
-      spdlog::error("{}", s.error());
+      spdlog::error("{}; kept in memory and written again when the store takes writes", failure);
     }
   }
-  if (!final_flag_saved && watch.paging().final_sent()) {
-    final_flag_saved = true;
-    (void)store->set_flag("final_sent", "1");
-  }
+  const std::size_t outbox_held = outbox->flush(now);
+  const std::size_t timeline_held = timeline_store->flush(now);
+  metrics.set_unsaved(static_cast<double>(outbox_held), static_cast<double>(timeline_held));
 }
 
 void AgentRuntime::run() {

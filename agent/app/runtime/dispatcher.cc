@@ -181,7 +181,7 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
           if (r.retry_after) {
             delay = std::max(delay, std::min<Duration>(*r.retry_after, std::chrono::minutes{5}));
           }
-          outbox_.retry(msg.id, done + delay, r.detail);
+          outbox_.retry(msg.id, done + delay, r.detail, done);
           metrics_.on_notification(channel, "retry");
           spdlog::warn("delivering {} to {} failed ({}); retrying in {} (attempt {})", msg.key,
                        channel, r.detail, format_span(delay), msg.attempts + 2);

@@ -6,12 +6,15 @@ namespace backout::agent {
 
 bool MemoryOutbox::enqueue(const std::string& channel, const std::string& key,
                            const std::string& payload, TimePoint now) {
+  return add(channel, key, payload, now).has_value();
+}
+
+std::optional<std::int64_t> MemoryOutbox::add(const std::string& channel, const std::string& key,
+                                              const std::string& payload, TimePoint now) {
   std::lock_guard lock(mu_);
-  auto& keys = keys_[channel];
-  if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
-    return false;
+  if (!keys_[channel].insert(key).second) {
+    return std::nullopt;
   }
-  keys.push_back(key);
   OutboxMessage m;
   m.id = next_id_++;
   m.channel = channel;
@@ -20,7 +23,7 @@ bool MemoryOutbox::enqueue(const std::string& channel, const std::string& key,
   m.created_at = now;
   m.next_attempt_at = now;
   queues_[channel].push_back(std::move(m));
-  return true;
+  return next_id_ - 1;
 }
 
 std::optional<OutboxMessage> MemoryOutbox::head(const std::string& channel) {
@@ -40,7 +43,8 @@ void MemoryOutbox::delivered(std::int64_t id, TimePoint) {
   }
 }
 
-void MemoryOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::string& error) {
+void MemoryOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::string& error,
+                         TimePoint) {
   std::lock_guard lock(mu_);
   for (auto& [ch, q] : queues_) {
     for (OutboxMessage& m : q) {
@@ -55,6 +59,39 @@ void MemoryOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::str
 
 void MemoryOutbox::dropped(std::int64_t id, const std::string&, TimePoint now) {
   delivered(id, now);
+}
+
+std::optional<OutboxMessage> MemoryOutbox::find(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  for (const auto& [ch, q] : queues_) {
+    for (const OutboxMessage& m : q) {
+      if (m.id == id) {
+        return m;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+void MemoryOutbox::restore(OutboxMessage m) {
+  std::lock_guard lock(mu_);
+  next_id_ = std::max(next_id_, m.id + 1);
+  keys_[m.channel].insert(m.key);
+  auto& q = queues_[m.channel];
+  // Keep each queue in id order (the order of enqueueing), whatever order restore() sees.
+  auto at = std::upper_bound(q.begin(), q.end(), m.id,
+                             [](std::int64_t id, const OutboxMessage& o) { return id < o.id; });
+  q.insert(at, std::move(m));
+}
+
+void MemoryOutbox::remember(const std::string& channel, const std::string& key) {
+  std::lock_guard lock(mu_);
+  keys_[channel].insert(key);
+}
+
+void MemoryOutbox::reserve_ids(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  next_id_ = std::max(next_id_, id);
 }
 
 OutboxStats MemoryOutbox::stats(const std::string& channel, TimePoint now) {

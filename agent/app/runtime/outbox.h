@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,15 @@ class Outbox {
   /// The oldest undelivered message of the channel.
   virtual std::optional<OutboxMessage> head(const std::string& channel) = 0;
   virtual void delivered(std::int64_t id, TimePoint now) = 0;
-  /// A failed attempt: try again at `next_attempt`.
-  virtual void retry(std::int64_t id, TimePoint next_attempt, const std::string& error) = 0;
+  /// A failed attempt at `now`: try again at `next_attempt`.
+  virtual void retry(std::int64_t id, TimePoint next_attempt, const std::string& error,
+                     TimePoint now) = 0;
   /// Refused for good (e.g. HTTP 400): removed from the queue, kept for the record.
   virtual void dropped(std::int64_t id, const std::string& error, TimePoint now) = 0;
   virtual OutboxStats stats(const std::string& channel, TimePoint now) = 0;
+  /// Writes what could not be recorded yet (a durable outbox whose store failed); called on
+  /// every tick. Returns how many changes are still held in memory only.
+  virtual std::size_t flush(TimePoint /*now*/) { return 0; }
 };
 
 /// An outbox in memory: nothing survives a restart. For `simulate`-like runs and tests; the
@@ -59,15 +64,29 @@ class MemoryOutbox final : public Outbox {
                TimePoint now) override;
   std::optional<OutboxMessage> head(const std::string& channel) override;
   void delivered(std::int64_t id, TimePoint now) override;
-  void retry(std::int64_t id, TimePoint next_attempt, const std::string& error) override;
+  void retry(std::int64_t id, TimePoint next_attempt, const std::string& error,
+             TimePoint now) override;
   void dropped(std::int64_t id, const std::string& error, TimePoint now) override;
   OutboxStats stats(const std::string& channel, TimePoint now) override;
+
+  /// enqueue(), returning the new message's id (nullopt: the key is used on the channel).
+  std::optional<std::int64_t> add(const std::string& channel, const std::string& key,
+                                  const std::string& payload, TimePoint now);
+  /// The undelivered message `id`, if it is queued.
+  std::optional<OutboxMessage> find(std::int64_t id);
+  /// Puts back a message kept from before a restart, with its id (later ids follow it).
+  void restore(OutboxMessage m);
+  /// Marks `key` as used on `channel` (a message delivered before a restart): enqueuing it
+  /// again is a no-op, as for a message still queued.
+  void remember(const std::string& channel, const std::string& key);
+  /// The id the next enqueued message gets; at least `id` from now on.
+  void reserve_ids(std::int64_t id);
 
  private:
   std::mutex mu_;
   std::int64_t next_id_ = 1;
   std::map<std::string, std::deque<OutboxMessage>> queues_;
-  std::map<std::string, std::vector<std::string>> keys_;
+  std::map<std::string, std::set<std::string>> keys_;
 };
 
 }  // namespace backout::agent

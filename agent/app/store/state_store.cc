@@ -131,6 +131,11 @@ Status StateStore::exec(const std::string& sql) {
   return {};
 }
 
+Status StateStore::set_query_only(bool on) {
+  std::lock_guard lock(mu_);
+  return exec(on ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF");
+}
+
 // Called before the store is shared (open) or with mu_ held (archive_and_reset).
 Status StateStore::migrate() {
   if (Status s = exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT "
@@ -246,68 +251,68 @@ std::size_t StateStore::event_count() {
   return q.ok() && q.step() == SQLITE_ROW ? static_cast<std::size_t>(q.i64(0)) : 0;
 }
 
-Result<bool> StateStore::outbox_enqueue(const std::string& channel, const std::string& key,
-                                        const std::string& payload, TimePoint now) {
-  std::lock_guard lock(mu_);
-  Stmt q(db_, "INSERT OR IGNORE INTO outbox (channel, key, payload, created_at, "
-              "next_attempt_at) VALUES (?, ?, ?, ?, ?)");
-  q.bind(1, channel).bind(2, key).bind(3, payload).bind(4, ns(now)).bind(5, ns(now));
-  if (Status s = done(q, "store a message in the outbox"); !s.ok()) {
-    return Error{s.error()};
+namespace {
+
+const char* state_name(OutboxRow::State s) {
+  switch (s) {
+    case OutboxRow::State::kPending:
+      return "pending";
+    case OutboxRow::State::kDelivered:
+      return "delivered";
+    case OutboxRow::State::kDropped:
+      return "dropped";
   }
-  return sqlite3_changes(db_) > 0;
+  return "pending";
 }
 
-std::optional<OutboxMessage> StateStore::outbox_head(const std::string& channel) {
+}  // namespace
+
+Status StateStore::outbox_put(const OutboxRow& row) {
   std::lock_guard lock(mu_);
+  const OutboxMessage& m = row.message;
+  Stmt q(db_, "INSERT INTO outbox (id, channel, key, payload, created_at, attempts, "
+              "next_attempt_at, last_error, state, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, "
+              "next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, "
+              "state = excluded.state, done_at = excluded.done_at");
+  q.bind(1, m.id).bind(2, m.channel).bind(3, m.key).bind(4, m.payload).bind(5, ns(m.created_at));
+  q.bind(6, static_cast<std::int64_t>(m.attempts)).bind(7, ns(m.next_attempt_at));
+  q.bind(8, m.last_error).bind(9, std::string(state_name(row.state)));
+  if (row.done_at) {
+    q.bind(10, ns(*row.done_at));
+  } else {
+    q.bind_null(10);
+  }
+  return done(q, "record a message in the outbox");
+}
+
+std::vector<OutboxMessage> StateStore::outbox_pending() {
+  std::lock_guard lock(mu_);
+  std::vector<OutboxMessage> out;
   Stmt q(db_, "SELECT id, channel, key, payload, created_at, attempts, next_attempt_at, "
-              "last_error FROM outbox WHERE channel = ? AND state = 'pending' ORDER BY id "
-              "LIMIT 1");
-  q.bind(1, channel);
-  if (q.ok() && q.step() == SQLITE_ROW) {
-    return read_message(q);
+              "last_error FROM outbox WHERE state = 'pending' ORDER BY id");
+  while (q.ok() && q.step() == SQLITE_ROW) {
+    out.push_back(read_message(q));
   }
-  return std::nullopt;
+  return out;
 }
 
-Status StateStore::outbox_delivered(std::int64_t id, TimePoint now) {
+std::vector<std::pair<std::string, std::string>> StateStore::outbox_keys() {
   std::lock_guard lock(mu_);
-  Stmt q(db_, "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, done_at = ? "
-              "WHERE id = ?");
-  q.bind(1, ns(now)).bind(2, id);
-  return done(q, "mark a message delivered");
-}
-
-Status StateStore::outbox_retry(std::int64_t id, TimePoint next_attempt,
-                                const std::string& error) {
-  std::lock_guard lock(mu_);
-  Stmt q(db_, "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? "
-              "WHERE id = ?");
-  q.bind(1, ns(next_attempt)).bind(2, error).bind(3, id);
-  return done(q, "schedule a retry");
-}
-
-Status StateStore::outbox_dropped(std::int64_t id, const std::string& error, TimePoint now) {
-  std::lock_guard lock(mu_);
-  Stmt q(db_, "UPDATE outbox SET state = 'dropped', attempts = attempts + 1, last_error = ?, "
-              "done_at = ? WHERE id = ?");
-  q.bind(1, error).bind(2, ns(now)).bind(3, id);
-  return done(q, "drop a message");
-}
-
-OutboxStats StateStore::outbox_stats(const std::string& channel, TimePoint now) {
-  std::lock_guard lock(mu_);
-  OutboxStats st;
-  Stmt q(db_, "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE channel = ? AND state = "
-              "'pending'");
-  q.bind(1, channel);
-  if (q.ok() && q.step() == SQLITE_ROW) {
-    st.depth = static_cast<std::size_t>(q.i64(0));
-    if (st.depth > 0 && !q.null(1)) {
-      st.oldest_age = now - tp(q.i64(1));
-    }
+  std::vector<std::pair<std::string, std::string>> out;
+  Stmt q(db_, "SELECT channel, key FROM outbox");
+  while (q.ok() && q.step() == SQLITE_ROW) {
+    out.emplace_back(q.text(0), q.text(1));
   }
-  return st;
+  return out;
+}
+
+std::int64_t StateStore::outbox_max_id() {
+  std::lock_guard lock(mu_);
+  // sqlite_sequence remembers ids of rows since deleted too (AUTOINCREMENT).
+  Stmt q(db_, "SELECT MAX(m) FROM (SELECT MAX(id) AS m FROM outbox UNION ALL "
+              "SELECT seq FROM sqlite_sequence WHERE name = 'outbox')");
+  return q.ok() && q.step() == SQLITE_ROW ? q.i64(0) : 0;
 }
 
 std::vector<OutboxMessage> StateStore::outbox_all() {
@@ -422,6 +427,14 @@ std::optional<std::string> StateStore::flag(const std::string& key) {
   return std::nullopt;
 }
 
+void StoreRetryGate::failed(TimePoint now) {
+  ++failures_;
+  last_ = now;
+  const auto delay = std::min<Duration>(std::chrono::seconds{30},
+                                        std::chrono::seconds{1L << std::min(failures_ - 1, 5)});
+  next_ = now + delay;
+}
+
 void StoreTimeline::append(const std::string& json) {
   TimePoint at{};
   std::string kind;
@@ -438,46 +451,156 @@ void StoreTimeline::append(const std::string& json) {
       kind = std::string(it->value().as_string());
     }
   }
-  Status s = store_.append_event(json, at, kind);
-  if (!s.ok() && on_error_) {
-    on_error_(s.error());
+  std::lock_guard lock(mu_);
+  if (held_.size() >= kMaxHeld) {
+    held_.pop_front();
+    if (on_error_) {
+      on_error_("state store: more than " + std::to_string(kMaxHeld) +
+                " timeline events held in memory; the oldest is lost");
+    }
   }
+  held_.push_back(Held{json, at, std::move(kind)});
+  // The event's own time paces the retries: the timeline has no clock of its own.
+  flush_locked(at);
+}
+
+std::size_t StoreTimeline::flush(TimePoint now) {
+  std::lock_guard lock(mu_);
+  return flush_locked(now);
+}
+
+std::size_t StoreTimeline::flush_locked(TimePoint now) {
+  if (held_.empty() || !gate_.due(now)) {
+    return held_.size();
+  }
+  while (!held_.empty()) {
+    const Held& h = held_.front();
+    if (Status s = store_.append_event(h.json, h.at, h.kind); !s.ok()) {
+      gate_.failed(now);
+      if (on_error_) {
+        on_error_(s.error() + " (" + std::to_string(held_.size()) +
+                  " timeline events held in memory until the store takes writes again)");
+      }
+      return held_.size();
+    }
+    held_.pop_front();
+  }
+  gate_.succeeded();
+  return 0;
 }
 
 std::vector<std::string> StoreTimeline::read(std::size_t from, std::size_t limit) const {
-  return store_.events(from, limit);
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out = store_.events(from, limit);
+  if (out.size() < limit && !held_.empty()) {
+    // The held events come after every stored one.
+    const std::size_t stored = store_.event_count();
+    const std::size_t reached = from + out.size();
+    for (std::size_t i = reached >= stored ? reached - stored : held_.size();
+         i < held_.size() && out.size() < limit; ++i) {
+      out.push_back(held_[i].json);
+    }
+  }
+  return out;
 }
 
+StoreOutbox::StoreOutbox(StateStore& store, std::function<void(const std::string&)> on_error)
+    : store_(store), on_error_(std::move(on_error)) {
+  for (const auto& [channel, key] : store_.outbox_keys()) {
+    queued_.remember(channel, key);
+  }
+  for (OutboxMessage& m : store_.outbox_pending()) {
+    queued_.restore(std::move(m));
+  }
+  queued_.reserve_ids(store_.outbox_max_id() + 1);
+}
+
+// Each change takes mu_ from the memory update to the row it leaves in unsaved_, so the rows
+// of one message are recorded in the order its changes happened (a worker may deliver a message
+// while the tick that enqueued it is still here).
 bool StoreOutbox::enqueue(const std::string& channel, const std::string& key,
                           const std::string& payload, TimePoint now) {
-  auto r = store_.outbox_enqueue(channel, key, payload, now);
-  if (!r.ok()) {
-    if (on_error_) {
-      on_error_(r.error());
-    }
+  std::lock_guard lock(mu_);
+  std::optional<std::int64_t> id = queued_.add(channel, key, payload, now);
+  if (!id) {
     return false;
   }
-  return *r;
+  if (std::optional<OutboxMessage> m = queued_.find(*id)) {
+    record_locked(OutboxRow{std::move(*m), OutboxRow::State::kPending, std::nullopt}, now);
+  }
+  return true;
 }
 
 std::optional<OutboxMessage> StoreOutbox::head(const std::string& channel) {
-  return store_.outbox_head(channel);
+  return queued_.head(channel);
 }
 
 void StoreOutbox::delivered(std::int64_t id, TimePoint now) {
-  check(store_.outbox_delivered(id, now));
-}
-
-void StoreOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::string& error) {
-  check(store_.outbox_retry(id, next_attempt, error));
+  finish(id, OutboxRow::State::kDelivered, std::nullopt, now);
 }
 
 void StoreOutbox::dropped(std::int64_t id, const std::string& error, TimePoint now) {
-  check(store_.outbox_dropped(id, error, now));
+  finish(id, OutboxRow::State::kDropped, error, now);
+}
+
+void StoreOutbox::finish(std::int64_t id, OutboxRow::State state,
+                         const std::optional<std::string>& error, TimePoint now) {
+  std::lock_guard lock(mu_);
+  std::optional<OutboxMessage> m = queued_.find(id);
+  if (!m) {
+    return;
+  }
+  queued_.delivered(id, now);  // leaves the queue either way
+  ++m->attempts;
+  if (error) {
+    m->last_error = *error;
+  }
+  record_locked(OutboxRow{std::move(*m), state, now}, now);
+}
+
+void StoreOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::string& error,
+                        TimePoint now) {
+  std::lock_guard lock(mu_);
+  queued_.retry(id, next_attempt, error, now);
+  if (std::optional<OutboxMessage> m = queued_.find(id)) {
+    record_locked(OutboxRow{std::move(*m), OutboxRow::State::kPending, std::nullopt}, now);
+  }
 }
 
 OutboxStats StoreOutbox::stats(const std::string& channel, TimePoint now) {
-  return store_.outbox_stats(channel, now);
+  return queued_.stats(channel, now);
+}
+
+void StoreOutbox::record_locked(OutboxRow row, TimePoint now) {
+  const std::int64_t id = row.message.id;
+  unsaved_.insert_or_assign(id, std::move(row));
+  flush_locked(now);
+}
+
+std::size_t StoreOutbox::flush(TimePoint now) {
+  std::lock_guard lock(mu_);
+  return flush_locked(now);
+}
+
+std::size_t StoreOutbox::flush_locked(TimePoint now) {
+  if (unsaved_.empty() || !gate_.due(now)) {
+    return unsaved_.size();
+  }
+  // In id order: a message is inserted before a later one, as it was enqueued.
+  for (auto it = unsaved_.begin(); it != unsaved_.end();) {
+    if (Status s = store_.outbox_put(it->second); !s.ok()) {
+      gate_.failed(now);
+      if (on_error_) {
+        on_error_(s.error() + " (" + std::to_string(unsaved_.size()) +
+                  " outbox changes held in memory until the store takes writes again; "
+                  "delivery goes on)");
+      }
+      return unsaved_.size();
+    }
+    it = unsaved_.erase(it);
+  }
+  gate_.succeeded();
+  return 0;
 }
 
 }  // namespace backout::agent

@@ -15,12 +15,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/runtime/outbox.h"
@@ -31,6 +33,14 @@
 struct sqlite3;
 
 namespace backout::agent {
+
+/// One outbox row as stored: the message and where it stands.
+struct OutboxRow {
+  enum class State { kPending, kDelivered, kDropped };
+  OutboxMessage message;
+  State state = State::kPending;
+  std::optional<TimePoint> done_at;
+};
 
 class StateStore {
  public:
@@ -45,6 +55,11 @@ class StateStore {
 
   const std::string& path() const { return path_; }
 
+  /// Makes every later write fail as on a file that turned read-only (SQLITE_READONLY), or
+  /// undoes it. A mounted filesystem cannot be remounted read-only under an open database, so
+  /// the fault tests use this to see that path.
+  Status set_query_only(bool on);
+
   /// Which plan this state belongs to ("release|window start"); empty for a new store.
   std::string identity();
   Status set_identity(const std::string& identity);
@@ -57,13 +72,15 @@ class StateStore {
   std::size_t event_count();
 
   // Outbox
-  Result<bool> outbox_enqueue(const std::string& channel, const std::string& key,
-                              const std::string& payload, TimePoint now);
-  std::optional<OutboxMessage> outbox_head(const std::string& channel);
-  Status outbox_delivered(std::int64_t id, TimePoint now);
-  Status outbox_retry(std::int64_t id, TimePoint next_attempt, const std::string& error);
-  Status outbox_dropped(std::int64_t id, const std::string& error, TimePoint now);
-  OutboxStats outbox_stats(const std::string& channel, TimePoint now);
+  /// Writes the whole row of message `row.message.id` (inserting it the first time): the
+  /// durable outbox records each change as the message's state after it, so a write that fails
+  /// can be repeated later as it is.
+  Status outbox_put(const OutboxRow& row);
+  /// Messages not yet delivered or dropped, oldest first (every channel).
+  std::vector<OutboxMessage> outbox_pending();
+  /// (channel, key) of every message ever stored, and the largest id used.
+  std::vector<std::pair<std::string, std::string>> outbox_keys();
+  std::int64_t outbox_max_id();
   /// Every message ever stored, in order (for the review).
   std::vector<OutboxMessage> outbox_all();
 
@@ -86,40 +103,83 @@ class StateStore {
   std::mutex mu_;
 };
 
-/// The timeline on the state store.
+/// When to try a failed store write again: at once the first time, then after 1 s, doubling to
+/// 30 s, so a full disk costs a few writes a minute instead of one per event. A wall clock that
+/// went back makes an attempt due at once. Not thread-safe (its owner's lock guards it).
+class StoreRetryGate {
+ public:
+  bool due(TimePoint now) const { return failures_ == 0 || now >= next_ || now < last_; }
+  void failed(TimePoint now);
+  void succeeded() { failures_ = 0; }
+  bool failing() const { return failures_ > 0; }
+
+ private:
+  int failures_ = 0;
+  TimePoint last_{};
+  TimePoint next_{};
+};
+
+/// The timeline on the state store. An event that cannot be written (disk full, store read-only)
+/// is held in memory, served by read() after the stored ones, and written, in order, once the
+/// store takes writes again (flush(), on every tick and append). Holds at most kMaxHeld events;
+/// past that the oldest held ones are lost (counted, logged). Thread-safe.
 class StoreTimeline final : public Timeline {
  public:
+  static constexpr std::size_t kMaxHeld = 100000;
+
   explicit StoreTimeline(StateStore& store, std::function<void(const std::string&)> on_error)
       : store_(store), on_error_(std::move(on_error)) {}
   void append(const std::string& json) override;
   std::vector<std::string> read(std::size_t from, std::size_t limit) const override;
+  /// Writes the held events if the store takes them; returns how many are still held.
+  std::size_t flush(TimePoint now);
 
  private:
+  struct Held {
+    std::string json;
+    TimePoint at;
+    std::string kind;
+  };
+  std::size_t flush_locked(TimePoint now);
+
   StateStore& store_;
   std::function<void(const std::string&)> on_error_;
+  mutable std::mutex mu_;
+  std::deque<Held> held_;
+  StoreRetryGate gate_;
 };
 
-/// The outbox on the state store.
+/// The outbox on the state store. Memory is the authority on what is queued and what was
+/// delivered; the store is its record. A change the store cannot take (disk full, read-only) is
+/// kept in memory and written when the store takes writes again, so a failed write never makes
+/// a message go out twice, nor keeps one from going out: a page decided while the disk is full
+/// is delivered, and recorded later. At construction it restores the undelivered messages and
+/// the keys already used from the store. Thread-safe.
 class StoreOutbox final : public Outbox {
  public:
-  explicit StoreOutbox(StateStore& store, std::function<void(const std::string&)> on_error)
-      : store_(store), on_error_(std::move(on_error)) {}
+  explicit StoreOutbox(StateStore& store, std::function<void(const std::string&)> on_error);
   bool enqueue(const std::string& channel, const std::string& key, const std::string& payload,
                TimePoint now) override;
   std::optional<OutboxMessage> head(const std::string& channel) override;
   void delivered(std::int64_t id, TimePoint now) override;
-  void retry(std::int64_t id, TimePoint next_attempt, const std::string& error) override;
+  void retry(std::int64_t id, TimePoint next_attempt, const std::string& error,
+             TimePoint now) override;
   void dropped(std::int64_t id, const std::string& error, TimePoint now) override;
   OutboxStats stats(const std::string& channel, TimePoint now) override;
+  std::size_t flush(TimePoint now) override;
 
  private:
-  void check(const Status& s) {
-    if (!s.ok() && on_error_) {
-      on_error_(s.error());
-    }
-  }
+  void finish(std::int64_t id, OutboxRow::State state, const std::optional<std::string>& error,
+              TimePoint now);
+  void record_locked(OutboxRow row, TimePoint now);
+  std::size_t flush_locked(TimePoint now);
+
   StateStore& store_;
   std::function<void(const std::string&)> on_error_;
+  MemoryOutbox queued_;
+  std::mutex mu_;  // guards unsaved_ and gate_, and orders the changes to queued_
+  std::map<std::int64_t, OutboxRow> unsaved_;  // by id: the latest state of each message
+  StoreRetryGate gate_;
 };
 
 }  // namespace backout::agent
