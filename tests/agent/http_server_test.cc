@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "app/http/router.h"
@@ -351,6 +352,124 @@ TEST_F(HttpServerTest, HeaderOverLimitGets431ThenClose) {
   EXPECT_EQ(res->result_int(), 431);
   EXPECT_EQ((*res)[bhttp::field::connection], "close");
   EXPECT_TRUE(c.closed_within(2s));
+}
+
+// Regression (the issue "one unauthenticated request kills the agent"): a trailer field of
+// 64 KiB or more used to abort the process. Beast bounds the header section by header_limit but
+// not the trailer section, and its fields container throws std::length_error for a field over
+// 64 KiB, out of the io thread's run().
+TEST_F(HttpServerTest, OversizedChunkedTrailerGets431AndServerCarriesOn) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(
+      c.send("POST /api/v1/ack HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "0\r\nX-Trailer: " +
+             std::string(65535, 't') + "\r\n\r\n"));
+  auto res = c.read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 431);
+  EXPECT_EQ((*res)[bhttp::field::connection], "close");
+  EXPECT_TRUE(c.closed_within(2s));
+  Client after(port());
+  res = after.get("/still-here");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200);
+  EXPECT_EQ(server_->stats().bad_requests, 1u);
+  EXPECT_EQ(server_->stats().trailers_too_large, 1u);
+}
+
+// Every part of a chunked body is bounded by the read buffer (max_header_bytes + 4 KiB): a chunk
+// line is answered 413 as soon as the buffer is full, long before the line ends, so a client
+// cannot make the server hold more than that.
+TEST_F(HttpServerTest, LongChunkExtensionGets413BeforeItEnds) {
+  start();
+  const std::string head =
+      "POST /api/v1/ack HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;ext=";
+  {
+    Client c(port());
+    ASSERT_TRUE(c.send(head + std::string(64 * 1024, 'e')));  // the line never ends
+    auto res = c.read();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), 413);
+    EXPECT_EQ((*res)[bhttp::field::connection], "close");
+    EXPECT_TRUE(c.closed_within(2s));
+  }
+  {
+    // Multi-MiB: the server drains at most 1 MiB after its answer, then closes, so the rest of
+    // the send fails; the answer is still there to read.
+    Client c(port());
+    (void)c.send(head + std::string(4 * 1024 * 1024, 'e') + "\r\nx\r\n0\r\n\r\n", 5s);
+    auto res = c.read();
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->result_int(), 413);
+    EXPECT_TRUE(c.closed_within(2s));
+  }
+  EXPECT_EQ(server_->stats().chunk_extensions_too_large, 2u);
+  EXPECT_EQ(server_->stats().bad_requests, 2u);
+}
+
+TEST_F(HttpServerTest, AbsurdChunkSizesGet4xxBeforeAnyData) {
+  ServerLimits limits;
+  limits.max_body_bytes = 1024;
+  start(limits);
+  const std::string head = "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  // No chunk data follows: the answer comes from the size alone, nothing is reserved for it.
+  for (const auto& [size, status] : std::vector<std::pair<std::string, int>>{
+           {"ffffffffffffffff", 413},   // 2^64 - 1, over max_body_bytes
+           {"401", 413},                // just over max_body_bytes
+           {"1ffffffffffffffff", 400},  // overflows 64 bits
+           {"-1", 400}}) {
+    Client c(port());
+    ASSERT_TRUE(c.send(head + size + "\r\n"));
+    auto res = c.read();
+    ASSERT_TRUE(res) << size;
+    EXPECT_EQ(res->result_int(), status) << size;
+    EXPECT_TRUE(c.closed_within(2s)) << size;
+  }
+  EXPECT_EQ(server_->stats().bodies_too_large, 2u);
+  EXPECT_EQ(server_->stats().malformed_requests, 2u);
+}
+
+TEST_F(HttpServerTest, LongRequestLineGets431BeforeItEnds) {
+  ServerLimits limits;
+  limits.max_header_bytes = 1024;
+  start(limits);
+  Client c(port());
+  ASSERT_TRUE(c.send("GET /" + std::string(64 * 1024, 'a')));  // no end of line
+  auto res = c.read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 431);
+  EXPECT_TRUE(c.closed_within(2s));
+  EXPECT_EQ(server_->stats().headers_too_large, 1u);
+}
+
+TEST_F(HttpServerTest, ChunkedBodyWithExtensionsAndTrailersWithinLimitsIsServed) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(
+      c.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3;name=value\r\nabc\r\n2\r\nde\r\n0;last\r\nX-Checksum: " +
+             std::string(4000, 'k') + "\r\n\r\n"));
+  auto res = c.read();
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200);
+  EXPECT_EQ(res->body(), "POST /c  body=abcde");
+  EXPECT_TRUE(c.get("/next"));  // same connection
+  EXPECT_EQ(server_->stats().bad_requests, 0u);
+}
+
+TEST(HttpServerLimits, HeaderLimitOver56KiBIsRefusedAtConstruction) {
+  net::io_context ioc;
+  ServerLimits limits;
+  limits.max_header_bytes = 64 * 1024;
+  try {
+    HttpServer server(ioc, echo, limits);
+    FAIL() << "a 64 KiB header limit was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "HttpServer limits: max_header_bytes is 65536; at most 57344 (Beast cannot hold a "
+              "header field of 64 KiB)");
+  }
 }
 
 TEST_F(HttpServerTest, MalformedRequestsGet400) {

@@ -11,6 +11,10 @@
 //     |  +-- keep-alive: wait for a first byte [idle_timeout] <------------+
 //     |
 //   limits / garbage --> 413 / 431 / 400 with Connection: close
+//   every byte read waits in one flat_buffer whose size is bounded (max_header_bytes + a read
+//   chunk): Beast needs a chunk line or the whole trailer section in it before parsing, and
+//   unbounded it would grow with whatever the client sends (issue: a 64 KiB trailer field
+//   aborted the process, 8 MiB chunk extensions held the memory).
 //   every close after a response: shutdown(send), then drain what the client still sends for
 //   a short while ("lingering close"), so the client reads our answer instead of a reset.
 #include "app/http/http_server.h"
@@ -60,6 +64,10 @@ constexpr std::size_t kLingerBytes = 1024 * 1024;
 // Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 constexpr std::size_t kReadChunk = 4096;
+// Beast's fields container throws std::length_error for a field of 64 KiB or more, from inside
+// the parser, i.e. out of io_context::run(): no field may fit in the read buffer to reach it.
+constexpr std::size_t kMaxHeaderBytes = 56 * 1024;
+static_assert(kMaxHeaderBytes + kReadChunk < std::numeric_limits<std::uint16_t>::max());
 
 class Session;
 
@@ -76,6 +84,11 @@ struct Core {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> timeouts{0};
   std::atomic<std::uint64_t> bad_requests{0};
+  std::atomic<std::uint64_t> malformed{0};
+  std::atomic<std::uint64_t> headers_too_large{0};
+  std::atomic<std::uint64_t> trailers_too_large{0};
+  std::atomic<std::uint64_t> chunk_extensions_too_large{0};
+  std::atomic<std::uint64_t> bodies_too_large{0};
   std::atomic<std::uint64_t> active{0};
   std::atomic<std::uint64_t> rejecting{0};  // connections being answered 503 right now
 
@@ -109,6 +122,30 @@ struct Core {
   std::mutex mu;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
 };
+
+// Counts one runtime failure and logs it when its count is a power of two: the log says that it
+// happens and how often, and a client repeating it cannot flood the log.
+void count_and_log(std::atomic<std::uint64_t>& counter, const std::string& what) {
+  const std::uint64_t n = ++counter;
+  if ((n & (n - 1)) == 0) {
+    spdlog::warn("http: {} ({} so far; logged at 1, 2, 4, 8, ...)", what, n);
+  }
+}
+
+// The read buffer filled up while the parser was in the body: body bytes are consumed as they
+// arrive, so what fills it is a chunk line (the parser needs its end) or, after the last chunk
+// ("0" with optional extensions, then CRLF), the trailer section (the parser needs all of it).
+bool trailer_fills(std::string_view pending) {
+  if (pending.substr(0, 2) == "\r\n") {
+    pending.remove_prefix(2);  // the CRLF that ends the previous chunk's data
+  }
+  const std::size_t size_end = pending.find_first_not_of("0123456789abcdefABCDEF");
+  if (size_end == 0 || size_end == std::string_view::npos ||
+      pending.find_first_not_of('0') < size_end) {
+    return false;  // no chunk size yet, or a data chunk's line
+  }
+  return pending.find("\r\n") != std::string_view::npos;
+}
 
 bool is_token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
@@ -218,7 +255,8 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)),
         core_(std::move(core)),
         reject_(reject),
-        remote_(peer_address(stream_.socket())) {
+        remote_(peer_address(stream_.socket())),
+        buffer_(core_->limits.max_header_bytes + kReadChunk) {
     if (reject_) {
       ++core_->rejected;
       ++core_->rejecting;
@@ -322,7 +360,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto& header = parser_->get();
     if (header.find(bhttp::field::transfer_encoding) != header.end() && !parser_->chunked()) {
       // RFC 9112 6.3: without chunked last, the body length is unknowable; never guess it.
-      reply_error(400, "unsupported transfer coding");
+      reply_error(400, core_->malformed, "unsupported transfer coding");
       return;
     }
     if (parser_->is_done()) {
@@ -367,11 +405,9 @@ class Session : public std::enable_shared_from_this<Session> {
     req.target = std::string(msg.target());
     HttpResponse res;
     if (msg.version() >= 11 && msg.find(bhttp::field::host) == msg.end()) {
-      ++core_->bad_requests;
-      res = json_error(400, "missing Host header");
+      res = refusal(400, core_->malformed, "missing Host header");
     } else if (!parse_request_target(req.target, req)) {
-      ++core_->bad_requests;
-      res = json_error(400, "malformed request target");
+      res = refusal(400, core_->malformed, "malformed request target");
     } else {
       for (const auto& field : msg) {
         auto [it, inserted] =
@@ -420,27 +456,50 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return;
     }
-    if (ec == bhttp::error::header_limit) {
-      reply_error(431, "request header too large (limit " +
-                           std::to_string(core_->limits.max_header_bytes) + " bytes)");
+    const std::string buffered = std::to_string(buffer_.max_size());
+    if (ec == bhttp::error::header_limit ||
+        (ec == bhttp::error::buffer_overflow && !(parser_ && parser_->is_header_done()))) {
+      reply_error(431, core_->headers_too_large,
+                  "request header too large (limit " +
+                      std::to_string(core_->limits.max_header_bytes) + " bytes)");
+    } else if (ec == bhttp::error::buffer_overflow && trailer_fills(pending())) {
+      reply_error(431, core_->trailers_too_large,
+                  "request trailer section too large (limit " + buffered + " bytes)");
+    } else if (ec == bhttp::error::buffer_overflow) {
+      reply_error(413, core_->chunk_extensions_too_large,
+                  "chunk size line and extensions too large (limit " + buffered + " bytes)");
     } else if (ec == bhttp::error::body_limit) {
-      reply_error(413, "request body too large (limit " +
-                           std::to_string(core_->limits.max_body_bytes) + " bytes)");
+      reply_error(413, core_->bodies_too_large,
+                  "request body too large (limit " + std::to_string(core_->limits.max_body_bytes) +
+                      " bytes)");
     } else if (is_http_error(ec) && ec != bhttp::error::partial_message &&
                ec != bhttp::error::short_read) {
-      reply_error(400, "malformed request");
+      reply_error(400, core_->malformed, "malformed request");
     } else {
       close_now();  // reset, or closed mid-request: nobody to answer
     }
   }
 
-  // Answers a request we could not read whole, then closes: the rest of the stream cannot be
-  // trusted to start at a request boundary.
-  void reply_error(int status, const std::string& message) {
+  std::string_view pending() const {
+    return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+  }
+
+  // A 4xx for a request the server will not serve, counted as a bad request and by its kind.
+  HttpResponse refusal(int status, std::atomic<std::uint64_t>& kind, const std::string& message) {
     ++core_->bad_requests;
+    count_and_log(kind, "answered " + std::to_string(status) + " to " + remote_ + ": " + message);
+    return json_error(status, message);
+  }
+
+  // Answers a request we could not read whole, then closes: the rest of the stream cannot be
+  // trusted to start at a request boundary. The buffer goes too, so a refused client holds
+  // nothing while its answer drains.
+  void reply_error(int status, std::atomic<std::uint64_t>& kind, const std::string& message) {
     closing_ = true;
     parser_.reset();
-    enqueue(to_wire(json_error(status, message), 11, false, false), /*close_after=*/true);
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    enqueue(to_wire(refusal(status, kind, message), 11, false, false), /*close_after=*/true);
   }
 
   void enqueue(Response msg, bool close_after) {
@@ -641,6 +700,11 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     s.requests = core_->requests.load();
     s.timeouts = core_->timeouts.load();
     s.bad_requests = core_->bad_requests.load();
+    s.malformed_requests = core_->malformed.load();
+    s.headers_too_large = core_->headers_too_large.load();
+    s.trailers_too_large = core_->trailers_too_large.load();
+    s.chunk_extensions_too_large = core_->chunk_extensions_too_large.load();
+    s.bodies_too_large = core_->bodies_too_large.load();
     s.active = core_->active.load();
     return s;
   }
@@ -702,6 +766,12 @@ HttpServer::HttpServer(boost::asio::io_context& ioc, RequestHandler handler, Ser
       limits.idle_timeout.count() <= 0 || limits.write_timeout.count() <= 0) {
     throw std::invalid_argument(
         "HttpServer limits: max_header_bytes and the timeouts must be positive");
+  }
+  if (limits.max_header_bytes > kMaxHeaderBytes) {
+    throw std::invalid_argument("HttpServer limits: max_header_bytes is " +
+                                std::to_string(limits.max_header_bytes) + "; at most " +
+                                std::to_string(kMaxHeaderBytes) +
+                                " (Beast cannot hold a header field of 64 KiB)");
   }
   impl_ = std::make_shared<Impl>(ioc, std::move(handler), limits);
 }

@@ -20,9 +20,16 @@ class io_context;
 
 namespace backout::agent::http {
 
-/// What one connection may cost. A request whose header exceeds `max_header_bytes` gets 431, a
-/// body over `max_body_bytes` gets 413; either then closes the connection.
+/// What one connection may cost. Every part of a request is bounded, and each refusal closes the
+/// connection (and frees what it held):
+///  - the request line and header section: `max_header_bytes`, else 431;
+///  - the body (decoded, when chunked): `max_body_bytes`, else 413; a chunk size over what is
+///    left of it (`ffffffffffffffff`) is refused before anything is allocated;
+///  - a chunk line (size and extensions) and the trailer section: the read buffer, which holds
+///    `max_header_bytes` + 4 KiB; a longer chunk line gets 413, a longer trailer section 431.
 struct ServerLimits {
+  /// At most 56 KiB: Beast stores a header or trailer field in under 64 KiB and throws beyond,
+  /// so the read buffer (this plus 4 KiB) must stay below that for no field to reach it.
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 64 * 1024;
   /// From the first byte of a request (from the accept, for the first one) to its last byte:
@@ -43,13 +50,13 @@ struct ServerLimits {
 /// the client gets 500 {"error": "internal error"} and the server carries on.
 ///
 /// Per connection, responses go out in request order (up to 8 queued for pipelined requests,
-/// then reading pauses). A malformed request gets 400, an oversized header 431, an oversized
-/// body 413, each then closes; a Transfer-Encoding other than chunked is a 400; a request
-/// with "Expect: 100-continue" gets "100 Continue" before its body is read. Every response
-/// carries `Server: backout-agent`, `Content-Length` and, unless the handler set one,
-/// `Cache-Control: no-store`. Before closing, the server half-closes and drains what the
-/// client still sends for up to min(read_timeout, 2 s), so the client reads the last answer
-/// rather than a connection reset.
+/// then reading pauses). A malformed request gets 400, an oversized header or trailer 431, an
+/// oversized body or chunk line 413 (see ServerLimits), each then closes; a Transfer-Encoding other
+/// than chunked is a 400; a request with "Expect: 100-continue" gets "100 Continue" before its body
+/// is read. Every response carries `Server: backout-agent`, `Content-Length` and, unless the
+/// handler set one, `Cache-Control: no-store`. Before closing, the server half-closes and drains
+/// what the client still sends for up to min(read_timeout, 2 s), so the client reads the last
+/// answer rather than a connection reset.
 ///
 /// Destroy the server before its io_context. Stopping: stop(), then let io_context::run()
 /// return (it does once every connection has closed, which stop() makes prompt).
@@ -57,7 +64,8 @@ class HttpServer {
  public:
   using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-  /// Throws std::invalid_argument for an empty handler or a zero header limit or timeout.
+  /// Throws std::invalid_argument for an empty handler, a zero timeout, or a header limit of
+  /// zero or over 56 KiB.
   HttpServer(boost::asio::io_context& ioc, RequestHandler handler, ServerLimits limits = {});
   ~HttpServer();  // stop()s
   HttpServer(const HttpServer&) = delete;
@@ -80,13 +88,19 @@ class HttpServer {
   /// `connections_rejected` those refused (503) for max_connections; `requests` counts requests
   /// read whole; `timeouts` counts connections cut by read_timeout or write_timeout (an idle
   /// keep-alive connection closed at idle_timeout is not a timeout); `bad_requests` counts 400,
-  /// 413 and 431 answers; `active` is admitted connections open now.
+  /// 413 and 431 answers, which the next five split by kind; `active` is admitted connections
+  /// open now.
   struct Stats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_rejected = 0;
     std::uint64_t requests = 0;
     std::uint64_t timeouts = 0;
     std::uint64_t bad_requests = 0;
+    std::uint64_t malformed_requests = 0;          // 400
+    std::uint64_t headers_too_large = 0;           // 431: request line or header section
+    std::uint64_t trailers_too_large = 0;          // 431: trailer section
+    std::uint64_t chunk_extensions_too_large = 0;  // 413: chunk line
+    std::uint64_t bodies_too_large = 0;            // 413: body or a chunk size
     std::uint64_t active = 0;
   };
   Stats stats() const;
