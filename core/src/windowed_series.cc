@@ -1,5 +1,7 @@
 #include "backout/core/windowed_series.h"
 
+#include <cmath>
+
 #include <algorithm>
 
 namespace backout {
@@ -19,6 +21,12 @@ CounterRecorder::Totals WindowedCounter::harvest(TimePoint now) {
   CounterRecorder::Totals now_total = recorder_.cumulative();
   CounterRecorder::Totals delta{now_total.sum - harvested_.sum, now_total.count - harvested_.count};
   harvested_ = now_total;
+  if (!std::isfinite(delta.sum)) {
+    // A recorder whose total overflowed (the router refuses what would do it; this is the last
+    // guard): inf - inf is NaN, and a NaN in the window's running sum would blind it for the
+    // whole window. The counts stay; the sum of this batch is lost.
+    delta.sum = 0;
+  }
   window_.add(harvest_time(window_, now), delta.sum, delta.count);
   return delta;
 }

@@ -1,6 +1,7 @@
 #include "backout/rules/series_store.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace backout::rules {
 namespace {
@@ -24,16 +25,29 @@ bool SourceRouter::matches(Subscription& s, const std::string& metric, const Lab
   return m;
 }
 
+void SourceRouter::refuse(const std::string& metric, const std::string& key, double value,
+                          const char* why) {
+  ++refused_;
+  std::ostringstream text;
+  text << metric;
+  if (!key.empty()) {
+    text << '{' << key << '}';
+  }
+  text << " = " << value << ": " << why;
+  last_refusal_ = text.str();
+}
+
 void SourceRouter::record(const std::string& metric, const Labels& labels, double value) {
-  if (metric == "up" && health_ != nullptr && labels.empty()) {
+  if (metric == "up" && health_ != nullptr && labels.empty() && !std::isnan(value)) {
     set_up(value != 0);
   }
   auto it = by_metric_.find(metric);
-  if (it == by_metric_.end() || std::isnan(value)) {
+  if (it == by_metric_.end()) {
     return;
   }
   std::string key;
   bool have_key = false;
+  bool refused = false;  // one refusal per value, however many slots read the series
   for (Subscription* s : it->second) {
     if (!have_key) {
       key = labels_key(labels);
@@ -42,10 +56,17 @@ void SourceRouter::record(const std::string& metric, const Labels& labels, doubl
     if (!matches(*s, metric, labels, key)) {
       continue;
     }
+    if (!std::isfinite(value)) {
+      if (!refused) {
+        refused = true;
+        refuse(metric, key, value, "not a finite number");
+      }
+      continue;
+    }
     if (s->counter != nullptr && s->counter->role == SeriesRole::kProbeUp) {
       s->counter->window.recorder().add(value == 0 ? 1.0 : 0.0);
     } else if (s->counter != nullptr) {
-      if (value < 0 || std::isinf(value)) {
+      if (value < 0) {
         continue;
       }
       auto last = s->last.find(key);
@@ -56,14 +77,35 @@ void SourceRouter::record(const std::string& metric, const Labels& labels, doubl
         }
         s->last.emplace(key, value);
         if (first_batch_done_ && value > 0) {
+          if (value > kMaxCounterIncrease) {
+            if (!refused) {
+              refused = true;
+              refuse(metric, key, value, "a new series' first increase above 1e12");
+            }
+            continue;
+          }
           s->counter->window.recorder().add(value);
         }
         continue;
       }
       double delta = value >= last->second ? value - last->second : value;
       last->second = value;
+      if (delta > kMaxCounterIncrease) {
+        if (!refused) {
+          refused = true;
+          refuse(metric, key, value, "an increase above 1e12 in one sample");
+        }
+        continue;
+      }
       s->counter->window.recorder().add(delta);
     } else if (s->histogram != nullptr) {
+      if (value < 0 || value > kMaxObservationSeconds) {
+        if (!refused) {
+          refused = true;
+          refuse(metric, key, value, "an observation outside [0, 1e9] seconds");
+        }
+        continue;
+      }
       s->histogram->window.recorder().observe(value);
     } else if (s->gauge != nullptr) {
       if (s->last.size() >= kMaxSeriesPerSelector && s->last.count(key) == 0) {

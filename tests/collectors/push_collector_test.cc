@@ -180,6 +180,26 @@ TEST(PushAccumulatorTest, CounterIncrementsBecomeCumulativeTotalsPerSeries) {
   EXPECT_EQ(acc.counter_series(), 2u);
 }
 
+TEST(PushAccumulatorTest, AbsurdIncrementsAreMalformedAndCannotBlindTheSeries) {
+  PushAccumulator acc;
+  PushAccumulator::Counts counts;
+  // Two `app_requests:1e308|c` datagrams: once added, the total would be inf for good.
+  EXPECT_TRUE(values(add(acc, {sample("app_requests", 1e308, Type::kCounter),
+                              sample("app_requests", 1e308, Type::kCounter)},
+                         &counts))
+                  .empty());
+  EXPECT_EQ(counts.malformed, 2u);
+  EXPECT_NE(counts.first_error.find("an increase above 1e12"), std::string::npos) << counts.first_error;
+  EXPECT_EQ(values(add(acc, {sample("app_requests", 3, Type::kCounter)})),
+            (std::vector<double>{3}));
+  // A counter total jumping by an absurd amount: refused, and counted on from the new total.
+  add(acc, {sample("req", 10, Type::kCounterTotal)});
+  EXPECT_TRUE(values(add(acc, {sample("req", 1e300, Type::kCounterTotal)}, &counts)).empty());
+  EXPECT_EQ(counts.malformed, 1u);
+  EXPECT_EQ(values(add(acc, {sample("req", 1e300, Type::kCounterTotal)})),
+            (std::vector<double>{0}));
+}
+
 TEST(PushAccumulatorTest, CounterTotalsFollowTheContract) {
   PushAccumulator acc;
   const rules::Labels ok{{"code", "200"}};

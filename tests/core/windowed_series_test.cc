@@ -49,6 +49,18 @@ TEST(WindowedCounterTest, HarvestReturnsOnlyTheNewBatch) {
   EXPECT_EQ(c.recorder().cumulative().count, 3u);
 }
 
+TEST(WindowedCounterTest, AnOverflowedRecorderCannotMakeTheWindowNaN) {
+  WindowedCounter c(1min);
+  c.recorder().add(1e308);
+  c.recorder().add(1e308);  // the recorder's total is now +inf
+  c.harvest(kT0 + 1s);
+  c.recorder().add(1);
+  c.harvest(kT0 + 2s);  // inf - inf
+  EXPECT_FALSE(std::isnan(c.totals(kT0 + 2s).sum));
+  EXPECT_TRUE(std::isfinite(c.totals(kT0 + 2s).sum));
+  EXPECT_EQ(c.totals(kT0 + 2s).count, 3u);
+}
+
 TEST(WindowedCounterTest, ClockSteppingBackLosesNothing) {
   WindowedCounter c(1min);
   c.recorder().add(1);

@@ -66,10 +66,22 @@ class SourceSink final : public collectors::SampleSink {
   void end_attempt(const collectors::AttemptOutcome& o) override {
     router_->set_up(o.up);
     router_->end_batch();
+    // Values the router refused (not finite, absurd increases) count as malformed samples.
+    const std::uint64_t refused = router_->refused() - refused_seen_;
+    refused_seen_ = router_->refused();
+    if (refused > 0) {
+      ++refusal_reports_;
+      if ((refusal_reports_ & (refusal_reports_ - 1)) == 0) {  // 1st, 2nd, 4th, 8th, ... time
+        spdlog::warn("source {}: {} values refused, the windows would be poisoned by them ({}); "
+                     "fix what the source reports",
+                     id_, refused, router_->last_refusal());
+      }
+    }
+    const std::uint64_t malformed = o.malformed + refused;
     const TimePoint now = clock_.now();
     std::optional<bool> before = table_.record(id_, now, o.up, o.duration, o.error, o.samples,
-                                               o.malformed, o.dropped);
-    metrics_.on_attempt(id_, o.up, o.duration, o.malformed, o.dropped);
+                                               malformed, o.dropped);
+    metrics_.on_attempt(id_, o.up, o.duration, malformed, o.dropped);
     if (!before || *before != o.up) {
       if (o.up) {
         spdlog::info("source {} is up ({} samples in {})", id_, o.samples,
@@ -102,6 +114,8 @@ class SourceSink final : public collectors::SampleSink {
   std::chrono::minutes offset_;
   std::function<void()> on_change_;
   int malformed_logged_ = 0;
+  std::uint64_t refused_seen_ = 0;
+  std::uint64_t refusal_reports_ = 0;
 };
 
 std::string severity_text(const std::optional<rules::Severity>& s) {

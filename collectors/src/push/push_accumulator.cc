@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "backout/core/text.h"
+#include "backout/rules/series_store.h"
 
 namespace backout::collectors {
 namespace {
@@ -72,18 +73,27 @@ PushAccumulator::Counts PushAccumulator::add(const std::vector<PushedSample>& ba
       it = counters_.emplace(key, Counter{}).first;
     }
     Counter& c = it->second;
-    if (s.type == PushedSample::Type::kCounter) {
-      c.total += s.value;
-    } else {
-      double increase = s.value;  // a new series counts from zero; a drop is a reset
+    double increase = s.value;
+    if (s.type == PushedSample::Type::kCounterTotal) {
+      // A new series counts from zero; a drop is a reset.
       if (c.last_absolute && s.value >= *c.last_absolute) {
         increase = s.value - *c.last_absolute;
       } else if (!c.last_absolute && !totals_known) {
         increase = 0;
       }
       c.last_absolute = s.value;
-      c.total += increase;
     }
+    if (increase > rules::SourceRouter::kMaxCounterIncrease) {
+      // Added to the total, it would blind the series for good: the total would stay huge (or
+      // infinite) and every later increment would vanish in it.
+      ++counts.malformed;
+      if (counts.first_error.empty()) {
+        counts.first_error = std::string(type_name(s.type)) + " " + s.metric + " = " +
+                             format_number(s.value) + ": an increase above 1e12 in one sample";
+      }
+      continue;
+    }
+    c.total += increase;
     emit(s.metric, s.labels, c.total);
     ++counts.samples;
   }

@@ -12,7 +12,9 @@
 //   a new series' kCounterTotal 1 in a batch beside known series
 //                                          -> records 1: created at its first increment
 // Gauges and observations are recorded as they are. Counter increments, counter totals and
-// observations must be finite and >= 0; others are counted as malformed. At most
+// observations must be finite and >= 0, and an increase at most
+// rules::SourceRouter::kMaxCounterIncrease (StatsD `app_requests:1e308|c` twice would otherwise
+// make the total infinite for the rest of the night); others are counted as malformed. At most
 // kMaxCounterSeries counter series are kept; samples of further ones are dropped and counted.
 //
 // Thread-safety: none; the push collector uses it on its strand. Time: none.

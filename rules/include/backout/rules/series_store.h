@@ -77,8 +77,21 @@ class SeriesStore;
 /// (no increase); a series that first appears in a later batch counts from zero, because client
 /// libraries create labelled series at their first increment; a drop is a reset (the new value is
 /// the increase since the reset), as in Prometheus.
+///
+/// Values that would poison a window are refused and counted (refused(), last_refusal()): NaN
+/// or infinite values of any series a trigger reads, counter increases above
+/// kMaxCounterIncrease (one sample of 1e308 would make the window's running sum infinite, and
+/// inf - inf is NaN for the rest of the night), and observations that are negative or above
+/// kMaxObservationSeconds. A refused counter value still becomes the series' last value, so the
+/// next sample counts from it.
 class SourceRouter {
  public:
+  /// The largest increase one counter sample may bring: far above any real rate (a million
+  /// events a second for 11 days), and low enough that the sums stay exact integers in a double.
+  static constexpr double kMaxCounterIncrease = 1e12;
+  /// The largest observation (seconds) a latency window takes: about 31 years.
+  static constexpr double kMaxObservationSeconds = 1e9;
+
   void record(const std::string& metric, const Labels& labels, double value);
   /// Ends a scrape or probe: later series count from zero; gauge sums are published.
   void end_batch();
@@ -87,6 +100,9 @@ class SourceRouter {
   const std::string& source() const { return source_; }
   /// Series dropped because a selector matched more than kMaxSeriesPerSelector of them.
   std::uint64_t dropped_series() const { return dropped_; }
+  /// Values refused as unusable (see above), and the latest such, for the operator.
+  std::uint64_t refused() const { return refused_; }
+  const std::string& last_refusal() const { return last_refusal_; }
 
   static constexpr std::size_t kMaxSeriesPerSelector = 10000;
 
@@ -103,6 +119,7 @@ class SourceRouter {
   };
   bool matches(Subscription& s, const std::string& metric, const Labels& labels,
                const std::string& key);
+  void refuse(const std::string& metric, const std::string& key, double value, const char* why);
 
   std::string source_;
   SourceHealth* health_ = nullptr;
@@ -110,6 +127,8 @@ class SourceRouter {
   std::vector<std::unique_ptr<Subscription>> subs_;
   bool first_batch_done_ = false;
   std::uint64_t dropped_ = 0;
+  std::uint64_t refused_ = 0;
+  std::string last_refusal_;
 };
 
 class SeriesStore {
