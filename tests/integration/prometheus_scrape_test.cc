@@ -201,6 +201,11 @@ TEST_F(PrometheusScrapeTest, PromtoolAcceptsTheAgentsMetrics) {
 
   HttpResult r = http_get(port_, "/metrics");
   ASSERT_EQ(r.status, 200);
+  // The HTTP server's own counters are set (issue 14, item 13: they were registered, never set):
+  // Prometheus' scrapes are requests.
+  EXPECT_GE(metric_or_zero("backout_http_server", {{"stat", "requests"}}), 1.0) << r.body;
+  EXPECT_NE(r.body.find("backout_http_server{stat=\"trailers_too_large\"} 0"), std::string::npos)
+      << r.body;
   const std::string body_file = (dir_ / "metrics.txt").string();
   std::ofstream(body_file) << r.body;
 

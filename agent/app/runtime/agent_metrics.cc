@@ -262,14 +262,11 @@ void AgentMetrics::on_error(const std::string& kind) {
   impl_->errors->Add({{"kind", kind}}).Increment();
 }
 
-void AgentMetrics::set_http(double active, double requests, double rejected, double timeouts,
-                            double bad_requests) {
+void AgentMetrics::set_http(const std::vector<std::pair<std::string, double>>& stats) {
   std::lock_guard lock(impl_->mu);
-  impl_->http->Add({{"stat", "active_connections"}}).Set(active);
-  impl_->http->Add({{"stat", "requests"}}).Set(requests);
-  impl_->http->Add({{"stat", "rejected_connections"}}).Set(rejected);
-  impl_->http->Add({{"stat", "timeouts"}}).Set(timeouts);
-  impl_->http->Add({{"stat", "bad_requests"}}).Set(bad_requests);
+  for (const auto& [stat, value] : stats) {
+    impl_->http->Add({{"stat", stat}}).Set(value);
+  }
 }
 
 ProcessStats read_process_stats() {

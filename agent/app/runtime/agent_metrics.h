@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backout/core/time.h"
@@ -48,9 +49,8 @@ class AgentMetrics {
   void set_unsaved(double outbox_changes, double timeline_events);
   /// A runtime failure the agent survived (kind: "state_store", "tick_overrun", ...).
   void on_error(const std::string& kind);
-  /// HTTP server counters.
-  void set_http(double active, double requests, double rejected, double timeouts,
-                double bad_requests);
+  /// HTTP server counters (backout_http_server{stat}), as (stat, value) pairs.
+  void set_http(const std::vector<std::pair<std::string, double>>& stats);
 
   /// The text exposition format (with process metrics refreshed).
   std::string serialize() const;

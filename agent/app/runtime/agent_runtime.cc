@@ -391,6 +391,21 @@ void AgentRuntime::Impl::tick() {
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   last_tick_ns = std::chrono::steady_clock::now().time_since_epoch().count();
   metrics.on_tick(watch, std::chrono::duration_cast<Duration>(elapsed));
+  if (server) {
+    const http::HttpServer::Stats h = server->stats();
+    auto n = [](std::uint64_t v) { return static_cast<double>(v); };
+    metrics.set_http({{"active_connections", n(h.active)},
+                      {"accepted_connections", n(h.connections_accepted)},
+                      {"rejected_connections", n(h.connections_rejected)},
+                      {"requests", n(h.requests)},
+                      {"timeouts", n(h.timeouts)},
+                      {"bad_requests", n(h.bad_requests)},
+                      {"malformed_requests", n(h.malformed_requests)},
+                      {"headers_too_large", n(h.headers_too_large)},
+                      {"trailers_too_large", n(h.trailers_too_large)},
+                      {"chunk_extensions_too_large", n(h.chunk_extensions_too_large)},
+                      {"bodies_too_large", n(h.bodies_too_large)}});
+  }
   for (const std::string& line : timeline_lines(plan, r)) {
     timeline().append(line);
   }
