@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <functional>
+#include <deque>
 #include <future>
 #include <memory>
 #include <optional>
@@ -763,6 +764,110 @@ TEST_F(HttpServerTest, ListenOnBusyPortSaysSo) {
                                          "running?");
   }
   EXPECT_THROW(server_->listen("127.0.0.1", 0), std::runtime_error);  // listening already
+}
+
+// ---- starvation (issue 14, defect 3): 200 idle keep-alive connections held the 128 slots for
+// 30 s and /healthz and /metrics answered 503 three times out of four ----
+
+ServerLimits crowded_limits() {
+  ServerLimits limits;
+  limits.max_connections = 8;
+  limits.evict_idle_after = 50ms;
+  limits.reserved_paths = {"/healthz", "/metrics"};
+  limits.reserved_connections = 2;
+  return limits;
+}
+
+class HttpServerStarvationTest : public HttpServerTest {};
+
+TEST_F(HttpServerStarvationTest, IdleConnectionsYieldTheirSlotsToNewcomers) {
+  start(crowded_limits());
+  std::vector<std::unique_ptr<Client>> hogs;
+  for (int i = 0; i < 20; ++i) {
+    hogs.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(hogs.back()->get("/hog"));  // then idle, kept alive
+  }
+  std::this_thread::sleep_for(60ms);  // past evict_idle_after: every hog is evictable
+  int ok = 0;
+  for (int i = 0; i < 50; ++i) {
+    Client c(port());
+    auto res = c.get(i % 2 == 0 ? "/healthz" : "/metrics");
+    ok += (res && res->result_int() == 200) ? 1 : 0;
+    // A regular client too, now that idle connections give way.
+    Client other(port());
+    res = other.get("/api/v1/status");
+    ok += (res && res->result_int() == 200) ? 1 : 0;
+  }
+  EXPECT_EQ(ok, 100);
+  // The eight hogs that got a slot gave it up as newcomers came (the others were refused or
+  // served once on a reserved slot while the first eight were not yet idle for 50 ms).
+  EXPECT_GE(server_->stats().evicted, 1u);
+  EXPECT_LE(server_->stats().active, 9u);
+  int hogs_closed = 0;
+  for (auto& h : hogs) {
+    hogs_closed += h->closed_within(10ms) ? 1 : 0;
+  }
+  EXPECT_GE(hogs_closed, 12 + static_cast<int>(server_->stats().evicted));
+}
+
+TEST_F(HttpServerStarvationTest, SlowClientsHoldingPartialHeadersLeaveTheReservedShare) {
+  start(crowded_limits());
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(slow.back()->send("GET / HTTP/1.1\r\nHost: t\r\nX-Slow: "));
+  }
+  ASSERT_TRUE(wait_until([&] { return server_->stats().active == 8; }));
+  // Busy connections are never evicted; /healthz and /metrics get a reserved slot, once each.
+  for (int i = 0; i < 20; ++i) {
+    Client c(port());
+    auto res = c.get(i % 2 == 0 ? "/healthz" : "/metrics");
+    ASSERT_TRUE(res) << i;
+    EXPECT_EQ(res->result_int(), 200);
+    EXPECT_FALSE(res->keep_alive());
+    EXPECT_TRUE(c.closed_within(2s));
+  }
+  // Other paths on a reserved slot: 503 with Retry-After.
+  Client other(port());
+  auto res = other.get("/api/v1/ack");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 503);
+  EXPECT_EQ((*res)[bhttp::field::retry_after], "1");
+  EXPECT_EQ(server_->stats().reserved_served, 20u);
+  EXPECT_EQ(server_->stats().evicted, 0u);
+}
+
+TEST_F(HttpServerStarvationTest, HealthzAnswersThroughAReconnectFlood) {
+  start(crowded_limits(), echo, /*io_threads=*/2);
+  std::atomic<bool> stop{false};
+  std::atomic<int> flooded{0};
+  // A flood of connections that send nothing, each held until 30 later ones are open: more than
+  // every regular and reserved slot, renewed all the time. Bounded: 2,000 connections.
+  auto flood = std::async(std::launch::async, [&] {
+    std::deque<std::unique_ptr<Client>> held;
+    for (int i = 0; i < 2000 && !stop; ++i) {
+      try {
+        held.push_back(std::make_unique<Client>(port()));
+        ++flooded;
+      } catch (const std::exception&) {
+      }
+      if (held.size() > 30) {
+        held.front()->close();
+        held.pop_front();
+      }
+    }
+  });
+  int ok = 0;
+  int tries = 0;
+  for (; tries < 100; ++tries) {
+    Client c(port());
+    auto res = c.get(tries % 2 == 0 ? "/healthz" : "/metrics");
+    ok += (res && res->result_int() == 200) ? 1 : 0;
+  }
+  stop = true;
+  flood.wait();
+  EXPECT_GE(flooded.load(), 100) << "the flood ran alongside";
+  EXPECT_GE(ok, 95) << ok << " of " << tries;
 }
 
 }  // namespace

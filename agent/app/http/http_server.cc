@@ -89,7 +89,10 @@ struct Core {
   std::atomic<std::uint64_t> trailers_too_large{0};
   std::atomic<std::uint64_t> chunk_extensions_too_large{0};
   std::atomic<std::uint64_t> bodies_too_large{0};
+  std::atomic<std::uint64_t> evicted{0};
+  std::atomic<std::uint64_t> reserved_served{0};
   std::atomic<std::uint64_t> active{0};
+  std::atomic<std::uint64_t> reserved_active{0};  // connections on a reserved slot now
   std::atomic<std::uint64_t> rejecting{0};  // connections being answered 503 right now
 
   // Registers a session so stop() can reach it; false once stopped.
@@ -118,6 +121,13 @@ struct Core {
     }
     return out;
   }
+
+  /// Claims the connection whose slot a newcomer takes (see ServerLimits::max_connections): of
+  /// the connections of `reserved` kind idle for at least `min_idle` at `now_ns`, one of the
+  /// client address holding the most, the one idle longest. The claimed connection is no longer
+  /// idle for anyone else; the caller closes it (Session::post_evict).
+  std::shared_ptr<Session> claim_idle(bool reserved, std::int64_t now_ns,
+                                      std::chrono::milliseconds min_idle);
 
   std::mutex mu;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
@@ -251,18 +261,22 @@ bool is_http_error(const error_code& ec) {
 // executor); completion handlers hold a shared_ptr to it.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Core> core, bool reject)
+  enum class Slot { kRegular, kReserved, kReject };
+
+  Session(tcp::socket&& socket, std::shared_ptr<Core> core, Slot slot)
       : stream_(std::move(socket)),
         core_(std::move(core)),
-        reject_(reject),
+        reject_(slot == Slot::kReject),
+        reserved_(slot == Slot::kReserved),
         remote_(peer_address(stream_.socket())),
-        buffer_(core_->limits.max_header_bytes + kReadChunk) {
+        buffer_(core_->limits.max_header_bytes + kReadChunk),
+        first_deadline_(std::chrono::steady_clock::now() + core_->limits.read_timeout) {
     if (reject_) {
       ++core_->rejected;
       ++core_->rejecting;
     } else {
       ++core_->accepted;
-      ++core_->active;
+      ++(reserved_ ? core_->reserved_active : core_->active);
     }
   }
 
@@ -271,8 +285,24 @@ class Session : public std::enable_shared_from_this<Session> {
     if (reject_) {
       --core_->rejecting;
     } else {
-      --core_->active;
+      --(reserved_ ? core_->reserved_active : core_->active);
     }
+  }
+
+  // Read by Core::claim_idle under the core's lock: immutable, or atomic.
+  bool reserved() const { return reserved_; }
+  const std::string& remote() const { return remote_; }
+  /// When the connection began waiting for a request (steady ns), 0 while it is busy.
+  std::atomic<std::int64_t>& idle_since() { return idle_since_; }
+
+  // A newcomer takes this connection's slot: close it (from any thread).
+  void post_evict() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->closed_) {
+        ++self->core_->evicted;
+        self->close_now();
+      }
+    });
   }
 
   Session(const Session&) = delete;
@@ -316,23 +346,44 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closing_ || closed_ || reading_) {
       return;
     }
-    if (first_request_ || buffer_.size() > 0) {
+    if (buffer_.size() > 0) {
       read_request();
       return;
     }
-    // Keep-alive: wait for the next request's first byte under the idle timeout; then the
-    // whole request must arrive within read_timeout.
+    // Wait for the request's first byte: the first request under the read deadline counted
+    // from the accept, a keep-alive connection's next one under the idle timeout; then the
+    // whole request must arrive within read_timeout. While it waits, the connection is idle:
+    // a newcomer may take its slot when the server is full.
     reading_ = true;
-    stream_.expires_after(core_->limits.idle_timeout);
+    waiting_first_byte_ = true;
+    if (first_request_) {
+      stream_.expires_at(first_deadline_);
+    } else {
+      stream_.expires_after(core_->limits.idle_timeout);
+    }
     stream_.async_read_some(
         buffer_.prepare(kReadChunk),
         beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+    update_idle();
+  }
+
+  // Idle: waiting for a request's first byte with nothing left to write.
+  void update_idle() {
+    const bool idle = waiting_first_byte_ && !writing_ && queue_.empty() && !closing_ && !closed_;
+    if (!idle) {
+      idle_since_.store(0);
+    } else if (idle_since_.load() == 0) {
+      idle_since_.store(std::chrono::steady_clock::now().time_since_epoch().count());
+    }
   }
 
   void on_first_bytes(error_code ec, std::size_t n) {
     reading_ = false;
+    waiting_first_byte_ = false;
+    update_idle();
     if (ec) {
-      on_read_error(ec, /*idle=*/true);
+      // A first request that never came is a timeout; a keep-alive connection left idle is not.
+      on_read_error(ec, /*idle=*/!first_request_);
       return;
     }
     buffer_.commit(n);
@@ -340,13 +391,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_request() {
+    const bool first = first_request_;
     first_request_ = false;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
         core_->limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser_->body_limit(static_cast<std::uint64_t>(core_->limits.max_body_bytes));
     reading_ = true;
-    stream_.expires_after(core_->limits.read_timeout);
+    if (first) {
+      stream_.expires_at(first_deadline_);
+    } else {
+      stream_.expires_after(core_->limits.read_timeout);
+    }
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
@@ -397,7 +453,8 @@ class Session : public std::enable_shared_from_this<Session> {
       close_now();
       return;
     }
-    const bool keep_alive = msg.keep_alive();
+    // A reserved slot serves one request.
+    const bool keep_alive = msg.keep_alive() && !reserved_;
     const bool head = msg.method() == bhttp::verb::head;
 
     HttpRequest req;
@@ -419,7 +476,17 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       req.body = std::move(msg.body());
       req.remote_address = remote_;
-      res = invoke(req);
+      const auto& reserved_paths = core_->limits.reserved_paths;
+      if (reserved_ && std::find(reserved_paths.begin(), reserved_paths.end(), req.path) ==
+                           reserved_paths.end()) {
+        res = json_error(503, "too many connections");
+        res.headers["Retry-After"] = "1";
+      } else {
+        if (reserved_) {
+          ++core_->reserved_served;
+        }
+        res = invoke(req);
+      }
     }
     enqueue(to_wire(std::move(res), msg.version(), keep_alive, head), !keep_alive);
     if (!keep_alive) {
@@ -507,6 +574,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!writing_) {
       do_write();
     }
+    update_idle();
   }
 
   void do_write() {
@@ -530,6 +598,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool close_after = queue_.front().close_after;
     queue_.pop_front();
+    update_idle();
     if (close_after) {
       linger_close();
       return;
@@ -588,16 +657,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     closed_ = true;
     closing_ = true;
+    idle_since_.store(0);
     stream_.close();  // cancels pending operations and timers
   }
 
   beast::tcp_stream stream_;
   const std::shared_ptr<Core> core_;
   const bool reject_;
+  const bool reserved_;
   const std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::deque<Outgoing> queue_;  // front is being written; references stay valid on push_back
+  const std::chrono::steady_clock::time_point first_deadline_;
+  std::atomic<std::int64_t> idle_since_{0};
+  bool waiting_first_byte_ = false;
   bool first_request_ = true;
   bool reading_ = false;
   bool writing_ = false;
@@ -605,6 +679,45 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   std::size_t drained_ = 0;
 };
+
+std::shared_ptr<Session> Core::claim_idle(bool reserved, std::int64_t now_ns,
+                                          std::chrono::milliseconds min_idle) {
+  const std::int64_t min_ns = std::chrono::nanoseconds(min_idle).count();
+  std::lock_guard<std::mutex> lock(mu);
+  // Per-client fairness first: the address holding the most connections gives one up.
+  std::unordered_map<std::string, std::size_t> per_address;
+  for (const auto& [raw, weak] : sessions) {
+    if (raw->reserved() == reserved) {
+      ++per_address[raw->remote()];
+    }
+  }
+  Session* best = nullptr;
+  std::size_t best_count = 0;
+  std::int64_t best_since = 0;
+  for (const auto& [raw, weak] : sessions) {
+    if (raw->reserved() != reserved) {
+      continue;
+    }
+    const std::int64_t since = raw->idle_since().load();
+    if (since == 0 || now_ns - since < min_ns) {
+      continue;
+    }
+    const std::size_t count = per_address[raw->remote()];
+    if (best == nullptr || count > best_count || (count == best_count && since < best_since)) {
+      best = raw;
+      best_count = count;
+      best_since = since;
+    }
+  }
+  if (best == nullptr) {
+    return nullptr;
+  }
+  std::int64_t expected = best_since;
+  if (!best->idle_since().compare_exchange_strong(expected, 0)) {
+    return nullptr;  // it got busy meanwhile: keep it
+  }
+  return sessions[best].lock();
+}
 
 std::string host_port(const std::string& host, std::uint16_t port) {
   const bool v6 = host.find(':') != std::string::npos;
@@ -705,6 +818,8 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
     s.trailers_too_large = core_->trailers_too_large.load();
     s.chunk_extensions_too_large = core_->chunk_extensions_too_large.load();
     s.bodies_too_large = core_->bodies_too_large.load();
+    s.evicted = core_->evicted.load();
+    s.reserved_served = core_->reserved_served.load();
     s.active = core_->active.load();
     return s;
   }
@@ -735,14 +850,31 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
       return;
     }
     const ServerLimits& limits = core_->limits;
-    const bool reject = core_->active.load() >= limits.max_connections;
+    Session::Slot slot = Session::Slot::kRegular;
+    if (core_->active.load() >= limits.max_connections) {
+      // Full: take an idle connection's slot, else a reserved one, else refuse.
+      const std::int64_t now_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+      if (auto victim = core_->claim_idle(false, now_ns, limits.evict_idle_after)) {
+        victim->post_evict();
+      } else if (limits.reserved_paths.empty()) {
+        slot = Session::Slot::kReject;
+      } else if (core_->reserved_active.load() < limits.reserved_connections) {
+        slot = Session::Slot::kReserved;
+      } else if (auto reserved = core_->claim_idle(true, now_ns, std::chrono::milliseconds{0})) {
+        reserved->post_evict();
+        slot = Session::Slot::kReserved;
+      } else {
+        slot = Session::Slot::kReject;
+      }
+    }
+    const bool reject = slot == Session::Slot::kReject;
     if (reject && core_->rejecting.load() >= std::max<std::size_t>(limits.max_connections, 16)) {
       // Already answering many refusals: drop this one without a word rather than hold more.
       ++core_->rejected;
       error_code ignored;
       socket.close(ignored);
     } else {
-      auto session = std::make_shared<Session>(std::move(socket), core_, reject);
+      auto session = std::make_shared<Session>(std::move(socket), core_, slot);
       if (core_->add(session.get(), session)) {
         session->start();
       }

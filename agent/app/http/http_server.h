@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/http/http_message.h"
 
@@ -39,8 +40,21 @@ struct ServerLimits {
   std::chrono::milliseconds idle_timeout{30000};
   /// How long writing one response may take (a client that does not read is cut here).
   std::chrono::milliseconds write_timeout{10000};
-  /// Open connections; one more is answered 503 and closed.
+  /// Open connections. When they are all taken, a new connection takes the slot of the
+  /// connection that has been idle longest (waiting for its next request, or for its first
+  /// byte), for at least `evict_idle_after`, preferring the client address that holds the most
+  /// connections; with none such, it gets a reserved slot (below) or a 503 and is closed.
   std::size_t max_connections = 128;
+  /// How long a connection must have been idle before a newcomer may take its slot.
+  std::chrono::milliseconds evict_idle_after{1000};
+  /// Requests that keep a share of the server when it is full (the agent: /healthz, /readyz
+  /// and /metrics, so that the operator and Prometheus keep sight while clients hold every
+  /// slot). Exact paths; empty: no reserved slots.
+  std::vector<std::string> reserved_paths;
+  /// Connections beyond max_connections that serve only reserved_paths: one request each, then
+  /// closed; any other path gets 503. When they are all taken too, the newcomer takes the slot
+  /// of the reserved connection idle longest.
+  std::size_t reserved_connections = 8;
 };
 
 /// Serves HTTP/1.1 (keep-alive, pipelining, HTTP/1.0) on the threads that run the io_context.
@@ -88,8 +102,9 @@ class HttpServer {
   /// `connections_rejected` those refused (503) for max_connections; `requests` counts requests
   /// read whole; `timeouts` counts connections cut by read_timeout or write_timeout (an idle
   /// keep-alive connection closed at idle_timeout is not a timeout); `bad_requests` counts 400,
-  /// 413 and 431 answers, which the next five split by kind; `active` is admitted connections
-  /// open now.
+  /// 413 and 431 answers, which the next five split by kind; `evicted` counts idle connections
+  /// closed to make room (ServerLimits::max_connections), `reserved_served` requests served on
+  /// a reserved slot; `active` is admitted connections open now, reserved slots not included.
   struct Stats {
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_rejected = 0;
@@ -101,6 +116,8 @@ class HttpServer {
     std::uint64_t trailers_too_large = 0;          // 431: trailer section
     std::uint64_t chunk_extensions_too_large = 0;  // 413: chunk line
     std::uint64_t bodies_too_large = 0;            // 413: body or a chunk size
+    std::uint64_t evicted = 0;          // idle connections closed to make room for a newcomer
+    std::uint64_t reserved_served = 0;  // requests served on a reserved slot
     std::uint64_t active = 0;
   };
   Stats stats() const;

@@ -331,8 +331,11 @@ Status AgentRuntime::prepare() {
   };
   register_api(m.router, std::move(api));
   register_push_api(m.router, m.push_hub, token);
+  http::ServerLimits limits;
+  // When clients hold every connection, the operator's and Prometheus' views stay open.
+  limits.reserved_paths = {"/healthz", "/readyz", "/metrics"};
   m.server = std::make_unique<http::HttpServer>(
-      m.io, [&m](const http::HttpRequest& req) { return m.router.dispatch(req); });
+      m.io, [&m](const http::HttpRequest& req) { return m.router.dispatch(req); }, limits);
   std::string host = m.plan.server.host;
   std::uint16_t port = m.plan.server.port;
   if (m.options.listen) {
@@ -404,7 +407,9 @@ void AgentRuntime::Impl::tick() {
                       {"headers_too_large", n(h.headers_too_large)},
                       {"trailers_too_large", n(h.trailers_too_large)},
                       {"chunk_extensions_too_large", n(h.chunk_extensions_too_large)},
-                      {"bodies_too_large", n(h.bodies_too_large)}});
+                      {"bodies_too_large", n(h.bodies_too_large)},
+                      {"evicted_idle_connections", n(h.evicted)},
+                      {"reserved_requests", n(h.reserved_served)}});
   }
   for (const std::string& line : timeline_lines(plan, r)) {
     timeline().append(line);
