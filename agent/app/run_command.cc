@@ -57,8 +57,10 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
   }
   if (auto l = args.value("listen")) {
     std::size_t colon = l->rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 >= l->size()) {
-      err << "backout-agent run: --listen '" << *l << "' is not host:port\n";
+    if (colon == std::string::npos || colon == 0 ||
+        !parse_whole_number(std::string_view(*l).substr(colon + 1), 65535)) {
+      err << "backout-agent run: --listen '" << *l
+          << "' is not host:port (a port from 0 to 65535, e.g. 127.0.0.1:9750)\n";
       return kExitBadInput;
     }
     options.listen = *l;

@@ -205,4 +205,22 @@ std::string json_quote(std::string_view s) {
   return out;
 }
 
+std::optional<std::uint64_t> parse_whole_number(std::string_view s, std::uint64_t max) {
+  if (s.empty() || s.size() > 20) {
+    return std::nullopt;
+  }
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (digit > max || v > (max - digit) / 10) {
+      return std::nullopt;
+    }
+    v = v * 10 + digit;
+  }
+  return v;
+}
+
 }  // namespace backout

@@ -1133,5 +1133,20 @@ TEST(CheckCommand, MissingPlanOptionExitsTwo) {
   EXPECT_THAT(err, HasSubstr("missing --plan FILE"));
 }
 
+// Issue 14, item 13: `--listen 127.0.0.1:abc` aborted the process (std::stoi threw) and
+// `:70000` silently listened on 4464 (70000 mod 65536).
+TEST(RunCommand, RefusesAListenThatIsNotHostAndPort) {
+  for (const char* listen : {"127.0.0.1:abc", "127.0.0.1:70000", "127.0.0.1:-1", "127.0.0.1:",
+                             ":9750", "127.0.0.1:9750x", "127.0.0.1: 9750"}) {
+    std::string out, err;
+    EXPECT_EQ(run_cli({"run", "--plan", backout::testing::reference_plan_path(), "--listen",
+                       listen},
+                      &out, &err),
+              2)
+        << listen;
+    EXPECT_THAT(err, HasSubstr("is not host:port (a port from 0 to 65535")) << listen;
+  }
+}
+
 }  // namespace
 }  // namespace backout::plan

@@ -180,5 +180,18 @@ TEST(JsonQuote, EscapesWhatJsonNeeds) {
   EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // UTF-8 passes through
 }
 
+TEST(ParseWholeNumberTest, DigitsOnlyWithinTheMaximum) {
+  EXPECT_EQ(parse_whole_number("0", 65535), 0u);
+  EXPECT_EQ(parse_whole_number("9750", 65535), 9750u);
+  EXPECT_EQ(parse_whole_number("65535", 65535), 65535u);
+  EXPECT_EQ(parse_whole_number("18446744073709551615", UINT64_MAX), UINT64_MAX);
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "70000", "65536", "1e3", "0x10", "abc",
+                          "18446744073709551616", "99999999999999999999999"}) {
+    EXPECT_FALSE(parse_whole_number(bad, 65535).has_value()) << bad;
+  }
+  EXPECT_FALSE(parse_whole_number("18446744073709551616", UINT64_MAX).has_value());
+  EXPECT_FALSE(parse_whole_number("7", 5).has_value());
+}
+
 }  // namespace
 }  // namespace backout

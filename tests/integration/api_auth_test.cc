@@ -139,6 +139,20 @@ TEST_F(ApiAuthTest, PostsNeedTheRightTokenAndRefusedOnesChangeNothing) {
   }
 }
 
+// Issue 14, item 13: `from=-1` was read as 2^64 - 1.
+TEST_F(ApiAuthTest, TimelineTakesOnlyWholeNumbers) {
+  start(true);
+  ASSERT_TRUE(wait_recommendation("go", 15s)) << log();
+  for (const char* q : {"from=-1", "from=abc", "limit=-5", "from=1e3", "from=%201"}) {
+    HttpResult r = http_get(port_, std::string("/api/v1/timeline?") + q);
+    EXPECT_EQ(r.status, 400) << q << ": " << r.body;
+    EXPECT_NE(r.body.find("whole numbers"), std::string::npos) << r.body;
+  }
+  HttpResult r = http_get(port_, "/api/v1/timeline?from=0&limit=1");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"next\": 1"), std::string::npos) << r.body;
+}
+
 TEST_F(ApiAuthTest, PostsAreForbiddenWhenThePlanHasNoToken) {
   start(false);
   ASSERT_TRUE(wait_recommendation("go", 15s)) << log();

@@ -145,15 +145,21 @@ void register_api(http::Router& router, ApiContext ctx) {
   router.add("GET", "/api/v1/timeline", [shared](const HttpRequest& req, const http::PathParams&) {
     std::size_t from = 0;
     std::size_t limit = 1000;
-    try {
-      if (auto it = req.query.find("from"); it != req.query.end()) {
-        from = std::stoul(it->second);
+    // Whole numbers only: stoul read "-1" as 2^64 - 1.
+    constexpr std::uint64_t kMaxFrom = std::uint64_t{1} << 53;
+    if (auto it = req.query.find("from"); it != req.query.end()) {
+      auto v = parse_whole_number(it->second, kMaxFrom);
+      if (!v) {
+        return json_error(400, "from and limit are whole numbers");
       }
-      if (auto it = req.query.find("limit"); it != req.query.end()) {
-        limit = std::min<std::size_t>(std::stoul(it->second), 10000);
+      from = static_cast<std::size_t>(*v);
+    }
+    if (auto it = req.query.find("limit"); it != req.query.end()) {
+      auto v = parse_whole_number(it->second, kMaxFrom);
+      if (!v) {
+        return json_error(400, "from and limit are whole numbers");
       }
-    } catch (const std::exception&) {
-      return json_error(400, "from and limit are whole numbers");
+      limit = static_cast<std::size_t>(std::min<std::uint64_t>(*v, 10000));
     }
     std::vector<std::string> events = shared->timeline->read(from, limit);
     std::string body = "{\"from\": " + std::to_string(from) +

@@ -342,7 +342,9 @@ Status AgentRuntime::prepare() {
     const std::string& l = *m.options.listen;
     std::size_t colon = l.rfind(':');
     host = l.substr(0, colon);
-    port = static_cast<std::uint16_t>(std::stoi(l.substr(colon + 1)));
+    // run_command checked it: a whole number up to 65535.
+    port = static_cast<std::uint16_t>(
+        parse_whole_number(std::string_view(l).substr(colon + 1), 65535).value_or(0));
   }
   try {
     m.server->listen(host, port);

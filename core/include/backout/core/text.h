@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,6 +25,10 @@ std::optional<std::string> closest_match(std::string_view word,
 
 /// Joins with a separator: join({"a","b"}, ", ") == "a, b".
 std::string join(std::span<const std::string> parts, std::string_view sep);
+
+/// `s` as a whole decimal number in [0, max]: digits only (no sign, space or suffix); nullopt
+/// otherwise. "-1" is not read as 2^64 - 1, nor "70000" as a port.
+std::optional<std::uint64_t> parse_whole_number(std::string_view s, std::uint64_t max);
 
 /// `'a', 'b' or 'c'` — for messages listing what is expected.
 std::string quoted_list(std::span<const std::string> parts, std::string_view last_sep = " or ");
