@@ -116,6 +116,9 @@ Result<std::string> Watch::raise(Severity severity, const std::string& reason,
 
 Status Watch::clear_raise(const std::string& id, const std::string& by, TimePoint now) {
   (void)now;
+  if (by.empty()) {
+    return Error{"say who clears it ('by')"};
+  }
   for (ManualRaise& r : acts_.raises) {
     if (r.id == id) {
       if (r.cleared) {
