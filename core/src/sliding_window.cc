@@ -37,14 +37,14 @@ WindowBuckets::WindowBuckets(Duration over)
       ring_size_(static_cast<int>(over_ / width_) + 1) {}
 
 std::int64_t WindowBuckets::epoch(TimePoint t) const {
-  return floor_divmod(t.time_since_epoch().count(), width_.count()).q;
+  return floor_divmod((t.time_since_epoch() - origin_).count(), width_.count()).q;
 }
 
 std::int64_t WindowBuckets::first_epoch(TimePoint now) const {
   // now = q·w + r and over = a·w + b, so now - over = (q - a)·w + (r - b) with r - b in (-w, w):
   // the first start >= now - over is (q - a)·w when r <= b, else (q - a + 1)·w. No overflow even
   // near the ends of the time range.
-  DivMod n = floor_divmod(now.time_since_epoch().count(), width_.count());
+  DivMod n = floor_divmod((now.time_since_epoch() - origin_).count(), width_.count());
   DivMod o = floor_divmod(over_.count(), width_.count());
   return n.q - o.q + (n.r > o.r ? 1 : 0);
 }

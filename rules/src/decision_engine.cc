@@ -72,6 +72,18 @@ bool fix_forward_honoured(const Window& window, const FixForward& ff, TimePoint 
   return ff.eta <= window.point_of_no_return() && now < ff.eta;
 }
 
+void HumanActs::shift(Duration d) {
+  for (FixForward& f : fix_forwards) {
+    f.declared_at += d;
+  }
+  for (ManualRaise& r : raises) {
+    r.at += d;
+  }
+  for (HumanDecision& h : decisions) {
+    h.at += d;
+  }
+}
+
 Window effective_window(const Plan& plan, const HumanActs& acts, TimePoint now) {
   Window w = plan.window;
   for (const HumanDecision& d : acts.decisions) {

@@ -278,6 +278,23 @@ void Evaluator::restore_breach(std::size_t trigger, Severity severity, TimePoint
   }
 }
 
+void Evaluator::shift(Duration d) {
+  store_.shift(d);
+  for (auto& rt : runtimes_) {
+    rt->machine.shift(d);
+    for (auto& c : rt->cusums) {
+      if (c) {
+        c->shift(d);
+      }
+    }
+  }
+  for (TriggerStatus& st : statuses_) {
+    if (st.since != TimePoint{}) {
+      st.since += d;
+    }
+  }
+}
+
 void Evaluator::capture_baselines(TimePoint now) {
   if (baselines_frozen_) {
     return;

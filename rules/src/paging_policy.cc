@@ -319,6 +319,22 @@ std::vector<Page> PagingPolicy::tick(TimePoint now, const std::vector<BreachChan
   return pages;
 }
 
+void PagingPolicy::shift(Duration d) {
+  auto move = [d](std::optional<TimePoint>& t) {
+    if (t) {
+      *t += d;
+    }
+  };
+  for (Episode& e : episodes_) {
+    e.opened_at += d;
+    move(e.paged_at);
+    move(e.last_page_at);
+    move(e.acked_at);
+    move(e.resolved_at);
+  }
+  move(group_deadline_);
+}
+
 std::vector<std::string> PagingPolicy::acknowledge(const std::string& trigger,
                                                    const std::string& by, TimePoint now) {
   std::vector<std::string> acked;

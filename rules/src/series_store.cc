@@ -214,6 +214,27 @@ const SourceHealth* SeriesStore::health(const std::string& source) const {
   return it == health_.end() ? nullptr : it->second.get();
 }
 
+void SeriesStore::shift(Duration d) {
+  for (auto& [key, slot] : counters_) {
+    slot->window.shift(d);
+    if (slot->first_data) {
+      *slot->first_data += d;
+    }
+  }
+  for (auto& [key, slot] : histograms_) {
+    slot->window.shift(d);
+    if (slot->first_data) {
+      *slot->first_data += d;
+    }
+  }
+  for (auto& [key, slot] : gauges_) {
+    slot->updates.shift(d);
+    if (slot->updated_at) {
+      *slot->updated_at += d;
+    }
+  }
+}
+
 void SeriesStore::harvest(TimePoint now) {
   for (auto& [key, slot] : counters_) {
     slot->delta = slot->window.harvest(now);

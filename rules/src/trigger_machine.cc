@@ -23,6 +23,20 @@ std::string_view to_string(DetectionPath p) {
 TriggerMachine::TriggerMachine(const Trigger& trigger)
     : trigger_(&trigger), levels_(trigger.levels.size()) {}
 
+void TriggerMachine::shift(Duration d) {
+  for (LevelState& l : levels_) {
+    if (l.held_since) {
+      *l.held_since += d;
+    }
+    if (l.unmet_since) {
+      *l.unmet_since += d;
+    }
+  }
+  if (started_) {
+    since_ += d;
+  }
+}
+
 void TriggerMachine::restore_breach(std::size_t level, TimePoint since, DetectionPath path) {
   if (level >= levels_.size()) {
     return;

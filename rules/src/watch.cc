@@ -25,6 +25,12 @@ TickResult Watch::tick(TimePoint now) {
   return r;
 }
 
+void Watch::shift(Duration d) {
+  evaluator_.shift(d);
+  paging_.shift(d);
+  acts_.shift(d);
+}
+
 Result<std::vector<std::string>> Watch::acknowledge(const std::string& trigger,
                                                     const std::string& by, TimePoint now) {
   if (by.empty()) {

@@ -554,5 +554,47 @@ TEST(HistogramWindowTest, MemoryOfAFiveMinuteWindowFedByAProbe) {
   EXPECT_LT(c.memory_bytes(), 2048u);
 }
 
+// Issue 14, defect 4: a clock stepped by d. A shifted window fed at t + d holds at every moment
+// exactly what an unshifted one fed at t holds; nothing expires or comes back because of the step.
+TEST(WindowShiftTest, AShiftedWindowFedOnTheSteppedClockMatchesTheUnsteppedOne) {
+  for (Duration d : {Duration{1h}, Duration{-10min}, Duration{2300ms}, Duration{-7s}}) {
+    CounterWindow plain(5min);
+    CounterWindow stepped(5min);
+    HistogramWindow plain_h(5min);
+    HistogramWindow stepped_h(5min);
+    Histogram one;
+    one.observe(0.25);
+    for (int i = 0; i < 900; ++i) {
+      const TimePoint t = hms(3, 0, i * 0.7);
+      const Duration off = i >= 300 ? d : Duration{0};
+      if (i == 300) {
+        stepped.shift(d);
+        stepped_h.shift(d);
+      }
+      plain.add(t, 1.0, 1);
+      stepped.add(t + off, 1.0, 1);
+      plain_h.add(t, one);
+      stepped_h.add(t + off, one);
+      const Totals a = plain.totals(t);
+      const Totals b = stepped.totals(t + off);
+      ASSERT_EQ(a.count, b.count) << "step " << to_seconds(d) << " s, at " << i;
+      ASSERT_EQ(a.sum, b.sum);
+      ASSERT_EQ(plain_h.totals(t).count(), stepped_h.totals(t + off).count()) << i;
+    }
+    EXPECT_EQ(stepped.dropped(), 0u);
+    EXPECT_EQ(stepped.newest(), *plain.newest() + d);
+  }
+}
+
+// Without the shift, the same forward step empties the window at once: the defect.
+TEST(WindowShiftTest, WithoutTheShiftAStepForwardEmptiesTheWindow) {
+  CounterWindow w(5min);
+  for (int i = 0; i < 60; ++i) {
+    w.add(hms(3, 0, i), 1.0, 1);
+  }
+  EXPECT_EQ(w.totals(hms(3, 0, 60)).count, 60u);
+  EXPECT_EQ(w.totals(hms(4, 0, 60)).count, 0u);
+}
+
 }  // namespace
 }  // namespace backout

@@ -193,5 +193,15 @@ TEST(ParseWholeNumberTest, DigitsOnlyWithinTheMaximum) {
   EXPECT_FALSE(parse_whole_number("7", 5).has_value());
 }
 
+// Issue 14, item 13: a newline in `by` forged a log line, and NUL bytes reached the log.
+TEST(PrintableTest, ControlCharactersCannotForgeOrBreakALogLine) {
+  EXPECT_EQ(printable("@jane.doe"), "@jane.doe");
+  EXPECT_EQ(printable("@mallory\n[2026-06-07 03:00:00] [warn] decision go by @jane.doe"),
+            "@mallory\\n[2026-06-07 03:00:00] [warn] decision go by @jane.doe");
+  EXPECT_EQ(printable(std::string("a\0b\r\t\x1b[31m\x7f", 11)), "a\\x00b\\r\\t\\x1b[31m\\x7f");
+  EXPECT_EQ(printable("back\\slash"), "back\\\\slash") << "so an escape cannot be faked";
+  EXPECT_EQ(printable("caf\xc3\xa9"), "caf\xc3\xa9") << "UTF-8 is kept";
+}
+
 }  // namespace
 }  // namespace backout

@@ -37,6 +37,12 @@
 //     dropped as too old until the real time catches up. Callers feed one clock (the evaluator's
 //     `now`); WindowedCounter/WindowedHistogram harvest at max(now, newest) so that nothing
 //     recorded is ever dropped.
+//
+// A wall-clock step (shift). When the caller learns that its clock was stepped by d (the agent's
+// clock guard: an NTP step, an operator's `date -s`), shift(d) moves the bucket grid and the clock
+// with it: bucket e then covers [origin + e·w, origin + (e+1)·w) with origin += d, and the window
+// at now + d holds exactly what it held at now. Nothing expires and nothing comes back because of
+// the step: durations run on the time that really passed (issue 14, defect 4). O(1).
 #pragma once
 
 #include <algorithm>
@@ -66,7 +72,7 @@ class WindowBuckets {
   /// floor(over / width) + 1, at most 61.
   int ring_size() const { return ring_size_; }
 
-  /// floor(t / width).
+  /// floor((t - origin) / width); the origin is 0 (Unix time) until shift().
   std::int64_t epoch(TimePoint t) const;
   /// The first bucket inside the window at now: the smallest e with e·width >= now - over.
   std::int64_t first_epoch(TimePoint now) const;
@@ -74,10 +80,14 @@ class WindowBuckets {
   std::int64_t last_epoch(TimePoint now) const { return epoch(now); }
   /// The ring slot of bucket e: e mod ring_size (non-negative).
   std::size_t slot(std::int64_t epoch) const;
-  TimePoint start(std::int64_t epoch) const { return TimePoint(width_ * epoch); }
+  TimePoint start(std::int64_t epoch) const { return TimePoint(origin_ + width_ * epoch); }
+  /// Moves the grid by d (see "A wall-clock step" above).
+  void shift(Duration d) { origin_ += d; }
+  Duration origin() const { return origin_; }
 
  private:
   Duration over_;
+  Duration origin_{0};
   Duration width_;
   int ring_size_;
 };
@@ -107,6 +117,13 @@ class WindowClock {
     }
     first_ = first;
     newest_ = t;
+  }
+
+  /// Moves the clock by d with the grid (WindowBuckets::shift); first() is unchanged.
+  void shift(Duration d) {
+    if (started_) {
+      newest_ += d;
+    }
   }
 
   bool started() const { return started_; }
@@ -139,6 +156,11 @@ class CounterWindow {
   /// window at now starts where it did at the last add (the evaluator adds and reads at the same
   /// now); else O(buckets).
   CounterRecorder::Totals totals(TimePoint now) const;
+  /// The caller's clock was stepped by d: the window at t + d is the window at t (see above).
+  void shift(Duration d) {
+    buckets_.shift(d);
+    clock_.shift(d);
+  }
 
   /// The window's clock: the latest time passed to add(); nullopt before the first add.
   std::optional<TimePoint> newest() const;
@@ -191,6 +213,11 @@ class HistogramWindow {
   /// Expires the buckets outside the window at max(now, newest) (moving the clock to now if
   /// later), then returns the running total. The reference stays valid until the next call.
   const Histogram& totals(TimePoint now);
+  /// The caller's clock was stepped by d, like CounterWindow::shift.
+  void shift(Duration d) {
+    buckets_.shift(d);
+    clock_.shift(d);
+  }
 
   /// The window's clock: the latest time passed to add() or totals(); nullopt before either.
   std::optional<TimePoint> newest() const;

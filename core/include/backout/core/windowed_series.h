@@ -38,6 +38,8 @@ class WindowedCounter {
   CounterRecorder::Totals harvest(TimePoint now);
   /// Evaluator: the window's totals at now (what has been harvested).
   CounterRecorder::Totals totals(TimePoint now) const { return window_.totals(now); }
+  /// Evaluator: the clock was stepped by d (CounterWindow::shift).
+  void shift(Duration d) { window_.shift(d); }
   Duration over() const { return window_.over(); }
 
   const CounterWindow& window() const { return window_; }
@@ -66,6 +68,8 @@ class WindowedHistogram {
   const Histogram& harvest(TimePoint now);
   /// Evaluator: the window's running total at now (see HistogramWindow::totals).
   const Histogram& totals(TimePoint now) { return window_.totals(now); }
+  /// Evaluator: the clock was stepped by d (HistogramWindow::shift).
+  void shift(Duration d) { window_.shift(d); }
   Duration over() const { return window_.over(); }
 
   const HistogramWindow& window() const { return window_; }

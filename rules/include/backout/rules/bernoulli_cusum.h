@@ -71,6 +71,12 @@ class BernoulliCusum {
   std::uint64_t run_bad() const { return run_bad_; }
   std::uint64_t run_total() const { return run_total_; }
   std::optional<TimePoint> run_start() const { return run_start_; }
+  /// The clock was stepped by d: the run started d later on the new clock.
+  void shift(Duration d) {
+    if (run_start_) {
+      *run_start_ += d;
+    }
+  }
 
   /// Cost of one batch: constant, a few floating-point operations (see bench/).
   void reset();

@@ -76,6 +76,10 @@ struct HumanActs {
   std::vector<FixForward> fix_forwards;
   std::vector<ManualRaise> raises;
   std::vector<HumanDecision> decisions;
+
+  /// The clock was stepped by d: when each act happened moves with it. The instants people gave
+  /// (a fix-forward's ETA, an extension's `until`) are wall-clock instants and stay.
+  void shift(Duration d);
 };
 
 struct DecisionOutput {

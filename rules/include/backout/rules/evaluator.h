@@ -75,6 +75,11 @@ class Evaluator {
   void restore_breach(std::size_t trigger, Severity severity, TimePoint since);
   bool baselines_frozen() const { return baselines_frozen_; }
 
+  /// The clock was stepped by d (the agent's clock guard saw an NTP step or `date -s`): windows,
+  /// `for` and `clear_after` timers, early-detection runs and the statuses' times move with it,
+  /// so that the next tick at now + d measures what the tick at now would have.
+  void shift(Duration d);
+
  private:
   struct Runtime;
   void capture_baselines(TimePoint now);

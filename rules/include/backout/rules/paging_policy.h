@@ -115,6 +115,10 @@ class PagingPolicy {
   const std::vector<Episode>& episodes() const { return episodes_; }
   bool final_sent() const { return final_sent_; }
 
+  /// The clock was stepped by d: the episodes' times and the group wait move with it, so that
+  /// acknowledgement, repeat and escalation timers count the time that really passed.
+  void shift(Duration d);
+
   /// Restores state after a restart (from the state store): timers carry on from where they were.
   /// `last_recommendation` is the last one decided before the restart, so that a fix-forward
   /// whose ETA passed while the agent was down still pages (eta_passed) at the first tick.

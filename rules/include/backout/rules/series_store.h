@@ -146,6 +146,9 @@ class SeriesStore {
 
   /// Evaluator: moves what was recorded since the last harvest into the windows at `now`.
   void harvest(TimePoint now);
+  /// Evaluator: the clock was stepped by d; every window and time moves with it, so the windows
+  /// at now + d hold what they held at now (see CounterWindow::shift).
+  void shift(Duration d);
 
   std::size_t slot_count() const {
     return counters_.size() + histograms_.size() + gauges_.size();

@@ -74,6 +74,9 @@ class TriggerMachine {
 
   /// Restores a breach after a restart (the evaluator re-derives the rest from data).
   void restore_breach(std::size_t level, TimePoint since, DetectionPath path);
+  /// The clock was stepped by d: every hold and clear timer moves with it, so a `for` or a
+  /// `clear_after` in progress still needs the time that really remains.
+  void shift(Duration d);
 
  private:
   struct LevelState {

@@ -37,6 +37,14 @@ class Watch {
 
   TickResult tick(TimePoint now);
 
+  /// The wall clock was stepped by d (the agent's clock guard detected it; see ClockGuard):
+  /// before the next tick at the new time, every duration in progress moves with the clock
+  /// (windows, `for`, clear_after, early detection, acknowledgement, repeat and escalation
+  /// timers, the acts' times), so a step alone breaches, pages or clears nothing. The window's
+  /// start, end and point of no return stay wall-clock instants: a step across one of them is
+  /// taken as the time it now is.
+  void shift(Duration d);
+
   const DecisionOutput& decision() const { return decision_; }
   const HumanActs& acts() const { return acts_; }
   const PagingPolicy& paging() const { return paging_; }
