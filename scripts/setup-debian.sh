@@ -17,6 +17,7 @@ packages=(
   # real peers started by the tests
   postgresql prometheus prometheus-alertmanager
   openssl procps iproute2
+  faketime                            # clock-step tests (issue 14, defect 4)
 )
 
 sudo_cmd=()

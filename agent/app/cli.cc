@@ -48,6 +48,8 @@ const std::vector<CommandDoc>& commands() {
         {"start-now", "", "shift the window to start now, keeping its length (rehearsals)", false},
         {"allow-draft", "", "run a plan whose status is draft (rehearsals)", false},
         {"tick", "DURATION", "evaluation cadence (default 250ms)", false},
+        {"clock-settle", "DURATION",
+         "how long a wall-clock step must hold before the watch takes it (default 30s)", false},
         {"listen", "HOST:PORT", "override server.listen (e.g. 127.0.0.1:0)", false},
         {"state-dir", "DIR", "override state_dir (rehearsals, tests)", false},
         {"log-level", "LEVEL", "trace, debug, info (default), warn, error or off", false}},

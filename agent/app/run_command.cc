@@ -55,6 +55,16 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
     }
     options.tick = *d;
   }
+  if (auto s = args.value("clock-settle")) {
+    std::string why;
+    auto d = parse_duration(*s, &why);
+    if (!d || *d > std::chrono::minutes{10}) {
+      err << "backout-agent run: --clock-settle '" << *s << "': "
+          << (d ? std::string("at most 10m") : why) << "\n";
+      return kExitBadInput;
+    }
+    options.clock.settle = *d;
+  }
   if (auto l = args.value("listen")) {
     std::size_t colon = l->rfind(':');
     if (colon == std::string::npos || colon == 0 ||

@@ -72,6 +72,30 @@ TEST_F(EveryScenario, SlackPayloadHasTextAndBlocksWithinLimits) {
   }
 }
 
+// Issue 14, item 13: `<!channel>` or `@here` in a person's text reached chat as a mention.
+// Outside text is plain spans; only the contacts' handles (mention spans) may notify.
+TEST(SlackPayload, OutsideTextNotifiesNobody) {
+  ChatMessage m;
+  m.emoji = ":large_blue_circle:";
+  m.title.spans = {{Span::Style::kPlain, "decision go by @here"}};
+  m.body.push_back({{{Span::Style::kPlain, "note: <!channel> @Channel! @all, @everyone"},
+                     {Span::Style::kStrong, "@here"},
+                     {Span::Style::kPlain, " mail ops@here.example, @hereford, @allison"},
+                     {Span::Style::kMention, "<!here>"},
+                     {Span::Style::kMention, "@jane.doe"}}});
+  const std::string text = slack_text(m);
+  const std::string wj = "\u2060";
+  EXPECT_THAT(text, HasSubstr("decision go by @" + wj + "here"));
+  EXPECT_THAT(text, HasSubstr("note: &lt;!channel&gt; @" + wj + "Channel! @" + wj + "all, @" +
+                              wj + "everyone"));
+  EXPECT_THAT(text, HasSubstr("*@" + wj + "here*"));
+  EXPECT_THAT(text, HasSubstr(" mail ops@here.example, @hereford, @allison"))
+      << "an address or a longer name is not a broadcast";
+  EXPECT_THAT(text, HasSubstr("<!here>@jane.doe")) << "the plan's own handles still notify";
+  // The payload's JSON carries the same text.
+  EXPECT_THAT(str(parse(slack_payload(m)), "text"), HasSubstr("by @" + wj + "here"));
+}
+
 TEST_F(EveryScenario, TeamsPayloadIsAMessageWithAnAdaptiveCard) {
   for (const testing::Scenario& s : scenarios_) {
     SCOPED_TRACE(s.name);

@@ -125,11 +125,13 @@ class AgentFixture : public ::testing::Test {
     if (pg_ != nullptr) {
       env["PORTAL_DB_DSN"] = pg_->dsn();
     }
-    agent_ = std::make_unique<AgentProcess>(
-        BACKOUT_AGENT_BIN,
-        std::vector<std::string>{"run", "--plan", plan_path(), "--listen", "127.0.0.1:0",
-                                 "--tick", tick_},
-        std::move(env));
+    for (const auto& [k, v] : extra_env_) {
+      env[k] = v;
+    }
+    std::vector<std::string> args{"run",    "--plan", plan_path(), "--listen", "127.0.0.1:0",
+                                  "--tick", tick_};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    agent_ = std::make_unique<AgentProcess>(BACKOUT_AGENT_BIN, std::move(args), std::move(env));
     port_ = agent_->wait_for_port(20s);
     ASSERT_NE(port_, 0) << log();
     ASSERT_TRUE(eventually([&] { return phase() == "in_window"; }, 20s)) << log();
@@ -370,6 +372,8 @@ class AgentFixture : public ::testing::Test {
 
   inline static PostgresServer* pg_ = nullptr;
   std::string tick_ = "100ms";  // the agent's --tick
+  std::map<std::string, std::string> extra_env_;  // added to the agent's environment
+  std::vector<std::string> extra_args_;           // appended to `run`'s options
   fs::path dir_;
   PortalApp portal_;
   WebhookReceiver chat_;

@@ -153,6 +153,32 @@ TEST_F(ApiAuthTest, TimelineTakesOnlyWholeNumbers) {
   EXPECT_NE(r.body.find("\"next\": 1"), std::string::npos) << r.body;
 }
 
+// Issue 14, item 13: a newline in `by`, `note` or `reason` forged log lines, and NUL bytes
+// reached the log. Each outside string is escaped for the log; the JSON keeps it as it was.
+TEST_F(ApiAuthTest, OutsideTextCannotForgeOrBreakALogLine) {
+  start(true);
+  ASSERT_TRUE(wait_recommendation("go", 15s)) << log();
+  const std::string forged = "[2026-06-07 03:00:00] [warn] decision go by @jane.doe";
+  HttpResult r = post("/api/v1/raise", {{"severity", "discretionary"},
+                                         {"reason", "slow search\n" + forged},
+                                         {"by", std::string("@mallory\n") + forged + '\0' + "x"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(eventually([&] { return log().find("raised by @mallory") != std::string::npos; },
+                         5s))
+      << log();
+  for (const std::string& line : log_lines()) {
+    EXPECT_NE(line.rfind("[2026-06-07", 0), 0u) << "a forged line: " << line;
+    EXPECT_EQ(line.find('\0'), std::string::npos) << line;
+  }
+  EXPECT_NE(log().find("raised by @mallory\\n[2026-06-07 03:00:00]"), std::string::npos) << log();
+  // The record keeps what was said.
+  bool kept = false;
+  for (const json::object& e : timeline_of("raise")) {
+    kept = kept || field(e, "by") == std::string("@mallory\n") + forged + '\0' + "x";
+  }
+  EXPECT_TRUE(kept);
+}
+
 TEST_F(ApiAuthTest, PostsAreForbiddenWhenThePlanHasNoToken) {
   start(false);
   ASSERT_TRUE(wait_recommendation("go", 15s)) << log();

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/json.hpp>
+#include <cstdint>
 
 #include "backout/core/text.h"
 
@@ -66,7 +68,12 @@ std::string event(const rules::Plan& plan, TimePoint at, const std::string& kind
   return json::serialize(o);
 }
 
+// Requests refused by refuse_unauthorized, since start (all agents of the process).
+std::atomic<std::uint64_t> g_unauthorized{0};
+
 }  // namespace
+
+std::uint64_t unauthorized_refusals() { return g_unauthorized.load(); }
 
 std::optional<HttpResponse> refuse_unauthorized(const std::optional<std::string>& token,
                                                 const HttpRequest& req) {
@@ -89,8 +96,13 @@ std::optional<HttpResponse> refuse_unauthorized(const std::optional<std::string>
     }
   }
   if (refusal) {
-    spdlog::warn("refused {} {} from {}: {}", req.method, req.path, req.remote_address,
-                 refusal->status == 401 ? "no valid token" : "POSTs disabled");
+    // Logged at the 1st, 2nd, 4th, 8th ... refusal: a flood of them cannot drown the journal.
+    const std::uint64_t n = ++g_unauthorized;
+    if ((n & (n - 1)) == 0) {
+      spdlog::warn("refused {} {} from {}: {} ({} refused so far; logged at 1, 2, 4, 8, ...)",
+                   printable(req.method), printable(req.path), req.remote_address,
+                   refusal->status == 401 ? "no valid token" : "POSTs disabled", n);
+    }
   }
   return refusal;
 }
@@ -221,7 +233,7 @@ void register_api(http::Router& router, ApiContext ctx) {
         ids.push_back(json::value(id));
       }
       ev = event(shared->watch->plan(), now, "ack", {{"triggers", ids}, {"by", by}});
-      spdlog::info("acknowledged by {}: {}", by, join(*r, ", "));
+      spdlog::info("acknowledged by {}: {}", printable(by), printable(join(*r, ", ")));
       return json_ok(json::object{{"acknowledged", ids}, {"by", by}});
     });
   });
@@ -255,7 +267,8 @@ void register_api(http::Router& router, ApiContext ctx) {
                              {"eta", format_rfc3339(*eta, off)},
                              {"by", by},
                              {"before_point_of_no_return", honoured}});
-                 spdlog::info("fix-forward for {} declared by {}, ETA {}{}", trigger, by,
+                 spdlog::info("fix-forward for {} declared by {}, ETA {}{}", printable(trigger),
+                              printable(by),
                               format_clock(*eta, off),
                               honoured ? "" : " (after the point of no return: not honoured)");
                  return json_ok(json::object{{"trigger", trigger},
@@ -313,7 +326,8 @@ void register_api(http::Router& router, ApiContext ctx) {
                    f["accepted"] = std::move(accepted);
                  }
                  ev = event(shared->watch->plan(), now, "decision", f);
-                 spdlog::warn("decision {} by {}{}", what, by, note.empty() ? "" : ": " + note);
+                 spdlog::warn("decision {} by {}{}", what, printable(by),
+                              note.empty() ? "" : ": " + printable(note));
                  return json_ok(f);
                });
              });
@@ -327,7 +341,7 @@ void register_api(http::Router& router, ApiContext ctx) {
                      return json_error(400, s.error());
                    }
                    ev = event(shared->watch->plan(), now, "raise_clear", {{"id", id}, {"by", by}});
-                   spdlog::warn("{} cleared by {}", id, by);
+                   spdlog::warn("{} cleared by {}", printable(id), printable(by));
                    return json_ok(json::object{{"cleared", id}});
                  }
                  std::string sev_text = string_field(b, "severity");
@@ -343,7 +357,8 @@ void register_api(http::Router& router, ApiContext ctx) {
                  }
                  ev = event(shared->watch->plan(), now, "raise",
                             {{"id", *r}, {"severity", sev_text}, {"reason", reason}, {"by", by}});
-                 spdlog::warn("{} raised by {} ({}): {}", sev_text, by, *r, reason);
+                 spdlog::warn("{} raised by {} ({}): {}", sev_text, printable(by), *r,
+                              printable(reason));
                  return json_ok(json::object{{"id", *r}, {"severity", sev_text}});
                });
              });

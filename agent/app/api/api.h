@@ -47,8 +47,12 @@ bool constant_time_equal(const std::string& a, const std::string& b);
 
 /// The bearer-token check of every POST: nullopt when `req` carries `token`, otherwise the
 /// answer to send (403 when the plan sets no token, 401 with WWW-Authenticate for a missing or
-/// wrong one), with the refusal logged. Compares in constant time.
+/// wrong one), with the refusal logged at the 1st, 2nd, 4th, 8th ... refusal. Compares in
+/// constant time.
 std::optional<http::HttpResponse> refuse_unauthorized(const std::optional<std::string>& token,
                                                       const http::HttpRequest& req);
+/// How many requests refuse_unauthorized refused since the process started
+/// (backout_http_server{stat="unauthorized_requests"}).
+std::uint64_t unauthorized_refusals();
 
 }  // namespace backout::agent

@@ -1,6 +1,7 @@
 #include "app/report/review.h"
 
 #include <algorithm>
+#include <cmath>
 #include <boost/json.hpp>
 #include <cctype>
 #include <cstdio>
@@ -770,6 +771,24 @@ class Builder {
           add_row(e.at, "Agent started", "a new state store for this release and window");
         } else {
           add_row(e.at, "Agent " + what, "");
+        }
+      } else if (e.kind == "clock_step") {
+        // The agent's clock against the wall clock (issue 14, defect 4): the times after an
+        // applied step are on the new clock.
+        const double by = num(o, "by_seconds").value_or(0);
+        const std::string step = std::string(by < 0 ? "back " : "forward ") +
+                                 span(from_seconds(std::round(by < 0 ? -by : by)));
+        const std::string outcome = str(o, "outcome");
+        if (outcome == "detected") {
+          add_row(e.at, "Clock step", "the wall clock stepped " + step + " (it read " +
+                                          str(o, "wall") + "); durations kept the time that "
+                                          "really passed");
+        } else if (outcome == "applied") {
+          add_row(e.at, "Clock step taken",
+                  "the step " + step + " held: times from here on are on the new clock");
+        } else {
+          add_row(e.at, "Clock step undone",
+                  "the wall clock came back; its step " + step + " was never taken");
         }
       } else {
         // A kind this report does not know: kept, with its fields, so nothing is lost.

@@ -45,6 +45,8 @@ struct AgentMetrics::Impl {
   prometheus::Family<prometheus::Histogram>* evaluation = nullptr;
   prometheus::Family<prometheus::Gauge>* info = nullptr;
   prometheus::Family<prometheus::Gauge>* http = nullptr;
+  prometheus::Family<prometheus::Counter>* clock_steps = nullptr;
+  prometheus::Gauge* clock_offset = nullptr;
 
   std::map<std::string, prometheus::Gauge*> values;
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> thresholds;
@@ -150,6 +152,20 @@ AgentMetrics::AgentMetrics(const rules::Plan& plan) : impl_(std::make_unique<Imp
                      .Name("backout_http_server")
                      .Help("HTTP server counters since start (stat label)")
                      .Register(r);
+  impl_->clock_steps = &BuildCounter()
+                            .Name("backout_clock_steps_total")
+                            .Help("Wall-clock steps seen (detected), taken after they held "
+                                  "(applied), and undone before (reverted)")
+                            .Register(r);
+  for (const char* o : {"detected", "applied", "reverted"}) {
+    impl_->clock_steps->Add({{"outcome", o}});
+  }
+  impl_->clock_offset = &BuildGauge()
+                             .Name("backout_clock_offset_seconds")
+                             .Help("The wall clock minus the agent's clock: non-zero while a "
+                                   "wall-clock step waits to be taken")
+                             .Register(r)
+                             .Add({});
   impl_->info->Add({{"project", plan.header.project},
                     {"release", plan.header.release},
                     {"revision", plan.header.revision},
@@ -267,6 +283,16 @@ void AgentMetrics::set_http(const std::vector<std::pair<std::string, double>>& s
   for (const auto& [stat, value] : stats) {
     impl_->http->Add({{"stat", stat}}).Set(value);
   }
+}
+
+void AgentMetrics::on_clock_step(std::string_view outcome) {
+  std::lock_guard lock(impl_->mu);
+  impl_->clock_steps->Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void AgentMetrics::set_clock_offset(double seconds) {
+  std::lock_guard lock(impl_->mu);
+  impl_->clock_offset->Set(seconds);
 }
 
 ProcessStats read_process_stats() {

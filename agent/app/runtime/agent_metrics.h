@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,11 @@ class AgentMetrics {
   void on_error(const std::string& kind);
   /// HTTP server counters (backout_http_server{stat}), as (stat, value) pairs.
   void set_http(const std::vector<std::pair<std::string, double>>& stats);
+  /// A wall-clock step: backout_clock_steps_total{outcome} (detected, applied, reverted).
+  void on_clock_step(std::string_view outcome);
+  /// backout_clock_offset_seconds: the wall clock minus the agent's clock (non-zero while a
+  /// detected step waits to be taken).
+  void set_clock_offset(double seconds);
 
   /// The text exposition format (with process metrics refreshed).
   std::string serialize() const;

@@ -22,6 +22,7 @@
 #include "app/http/router.h"
 #include "app/runtime/agent_metrics.h"
 #include "app/runtime/dispatcher.h"
+#include "app/runtime/guarded_clock.h"
 #include "app/runtime/outbox.h"
 #include "app/runtime/secrets.h"
 #include "app/runtime/source_status.h"
@@ -128,7 +129,8 @@ struct AgentRuntime::Impl {
   Impl(rules::Plan p, RuntimeOptions o, const Clock& c)
       : plan(std::move(p)),
         options(o),
-        clock(c),
+        guarded(c, o.clock),
+        clock(guarded),
         io(),
         tick_strand(asio::make_strand(io)),
         timer(tick_strand),
@@ -145,6 +147,7 @@ struct AgentRuntime::Impl {
   void persist(TimePoint now);
   void echo_act(const std::string& event);
   void refresh_alertmanager(TimePoint now);
+  void on_clock_event(const ClockGuard::Event& e);
   TimePoint last_alertmanager_refresh{};
   // systemd's watchdog (WatchdogSec=): pinged from the scheduler, so a stalled tick is noticed.
   std::uint64_t watchdog_usec = 0;
@@ -157,7 +160,10 @@ struct AgentRuntime::Impl {
 
   rules::Plan plan;
   RuntimeOptions options;
+  // The one clock of the runtime: the injected wall clock held on monotonic time across a step.
+  GuardedClock guarded;
   const Clock& clock;
+  ClockState clock_state;  // for the status, under watch_mu
   asio::io_context io;
   asio::strand<asio::io_context::executor_type> tick_strand;
   asio::steady_timer timer;
@@ -234,7 +240,7 @@ void AgentRuntime::Impl::status_changed(TimePoint now) {
 std::string AgentRuntime::Impl::status_snapshot() {
   std::lock_guard lock(watch_mu);
   if (status_built != status_version) {
-    status = status_json(watch, sources.snapshot(), status_at);
+    status = status_json(watch, sources.snapshot(), status_at, clock_state);
     status_built = status_version;
   }
   return status;
@@ -390,6 +396,10 @@ void AgentRuntime::Impl::tick_now() {
 
 void AgentRuntime::Impl::tick() {
   std::lock_guard lock(watch_mu);
+  if (std::optional<ClockGuard::Event> e = guarded.poll()) {
+    on_clock_event(*e);
+  }
+  metrics.set_clock_offset(to_seconds(guarded.offset()));
   const TimePoint now = clock.now();
   const auto t0 = std::chrono::steady_clock::now();
   rules::TickResult r = watch.tick(now);
@@ -411,7 +421,8 @@ void AgentRuntime::Impl::tick() {
                       {"chunk_extensions_too_large", n(h.chunk_extensions_too_large)},
                       {"bodies_too_large", n(h.bodies_too_large)},
                       {"evicted_idle_connections", n(h.evicted)},
-                      {"reserved_requests", n(h.reserved_served)}});
+                      {"reserved_requests", n(h.reserved_served)},
+                      {"unauthorized_requests", n(unauthorized_refusals())}});
   }
   for (const std::string& line : timeline_lines(plan, r)) {
     timeline().append(line);
@@ -422,10 +433,16 @@ void AgentRuntime::Impl::tick() {
                     ", \"kind\": \"phase\", \"phase\": \"" +
                     std::string(rules::to_string(r.decision.phase)) + "\"}");
     if (last_phase_known) {
-      spdlog::warn("phase {}: {}", rules::to_string(r.decision.phase),
-                   r.decision.phase == rules::Phase::kInWindow
-                       ? "the deployment window is open; paging is on"
-                       : "the deployment window has closed; still watching");
+      // After a clock step (or an extension) any phase can follow any other: say which it is.
+      const char* what = "the deployment window has closed; still watching";
+      if (r.decision.phase == rules::Phase::kInWindow) {
+        what = "the deployment window is open; paging is on";
+      } else if (r.decision.phase == rules::Phase::kPreWindow) {
+        what = "before the deployment window; paging starts when it opens";
+      }
+      spdlog::warn("phase {}: {} (window {} to {})", rules::to_string(r.decision.phase), what,
+                   format_clock(plan.window.start.at, off),
+                   format_clock(r.decision.window_end, off));
     }
     last_phase_known = true;
   }
@@ -642,6 +659,57 @@ void AgentRuntime::Impl::echo_act(const std::string& event) {
 
 // Alertmanager resolves an alert whose endsAt passed (5 minutes after its page), so the open
 // breaches are posted again every minute; Alertmanager dedups them by their labels.
+// A wall-clock step (GuardedClock): logged, counted, in the timeline and the status; when taken,
+// every duration in progress moves with the clock, so the step alone pages nobody.
+void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
+  const auto off = plan.window.offset();
+  // Said to the second: the two clocks are read a few microseconds apart.
+  const Duration size = std::chrono::round<std::chrono::seconds>(e.by < Duration{0} ? -e.by : e.by);
+  const std::string step =
+      std::string(e.by < Duration{0} ? "back " : "forward ") + format_span(size);
+  const std::string outcome(to_string(e.outcome));
+  metrics.on_clock_step(outcome);
+  clock_state.last = e;
+  switch (e.outcome) {
+    case ClockGuard::Outcome::kDetected:
+      ++clock_state.steps;
+      clock_state.pending = e.by;
+      spdlog::warn("the wall clock stepped {} (it reads {}, the watch's clock {}): the watch "
+                   "keeps the time that really passed and takes the step once it has held for "
+                   "{}; check NTP (timedatectl timesync-status) if nobody set the clock",
+                   step, format_rfc3339(e.wall, off), format_rfc3339(clock.now(), off),
+                   format_span(guarded.options().settle));
+      break;
+    case ClockGuard::Outcome::kApplied:
+      if (clock_state.pending != e.by) {
+        ++clock_state.steps;  // taken at once (settle 0): never reported as detected
+      }
+      clock_state.pending.reset();
+      watch.shift(e.by);
+      if (dispatcher) {
+        dispatcher->clock_stepped(e.by);
+      }
+      last_alertmanager_refresh += e.by;
+      spdlog::warn("the wall clock's step {} has held: the watch now runs on it ({}); windows, "
+                   "`for`, acknowledgement, repeat and escalation timers keep the time that "
+                   "really passed, the window ({} to {}) is read on the new clock",
+                   step, format_rfc3339(e.wall, off), format_clock(plan.window.start.at, off),
+                   format_clock(watch.decision().window_end, off));
+      break;
+    case ClockGuard::Outcome::kReverted:
+      clock_state.pending.reset();
+      spdlog::warn("the wall clock is back within {} of the watch's clock: its step {} was never "
+                   "taken",
+                   format_span(guarded.options().tolerance), step);
+      break;
+  }
+  timeline().append("{\"at\": " + json_quote(format_rfc3339(clock.now(), off)) +
+                    ", \"kind\": \"clock_step\", \"outcome\": \"" + outcome +
+                    "\", \"by_seconds\": " + boost::json::serialize(boost::json::value(to_seconds(e.by))) +
+                    ", \"wall\": " + json_quote(format_rfc3339(e.wall, off)) + "}");
+  status_changed(clock.now());
+}
+
 void AgentRuntime::Impl::refresh_alertmanager(TimePoint now) {
   if (now - last_alertmanager_refresh < std::chrono::minutes{1} ||
       !dispatcher->has_channel("alertmanager")) {

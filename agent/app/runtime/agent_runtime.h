@@ -15,6 +15,7 @@
 #include <string>
 
 #include "backout/core/clock.h"
+#include "backout/core/clock_guard.h"
 #include "backout/core/result.h"
 #include "backout/rules/plan.h"
 
@@ -28,6 +29,9 @@ struct RuntimeOptions {
   /// Rehearsal: the window starts now and keeps its length. A restart during that window keeps
   /// the shifted start (stored in the state store) instead of shifting again.
   bool start_now = false;
+  /// How a wall-clock step is taken (GuardedClock): beyond `tolerance` it is a step, taken once
+  /// it has held for `settle`.
+  ClockGuard::Options clock;
 };
 
 class AgentRuntime {

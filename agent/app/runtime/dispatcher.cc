@@ -97,6 +97,13 @@ void Dispatcher::submit(const std::vector<rules::Page>& pages, alerting::Message
   }
 }
 
+void Dispatcher::clock_stepped(Duration d) {
+  outbox_.shift(d);
+  for (const auto& w : workers_) {
+    boost::asio::post(w->strand, [this, w] { pump(w); });
+  }
+}
+
 void Dispatcher::start() {
   for (const auto& w : workers_) {
     boost::asio::post(w->strand, [this, w] { pump(w); });
@@ -144,7 +151,7 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
     return;
   }
   const TimePoint now = clock_.now();
-  if (m->next_attempt_at > now) {
+  if (m->next_attempt_at > now && m->next_attempt_at - now <= kMaxWait) {
     schedule(w, m->next_attempt_at - now);
     return;
   }
@@ -179,7 +186,7 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
           Duration delay = backoff(msg.attempts, std::uniform_real_distribution<double>(
                                                      0, 1)(w->rng));
           if (r.retry_after) {
-            delay = std::max(delay, std::min<Duration>(*r.retry_after, std::chrono::minutes{5}));
+            delay = std::max(delay, std::min<Duration>(*r.retry_after, kMaxWait));
           }
           outbox_.retry(msg.id, done + delay, r.detail, done);
           metrics_.on_notification(channel, "retry");

@@ -52,6 +52,13 @@ class Dispatcher {
   /// Backoff before attempt `attempts + 1`: 2^attempts s (2 s after the first failure), capped
   /// at 60 s, times a jitter in [50%, 100%] from `unit` in [0, 1).
   static Duration backoff(int attempts, double unit);
+  /// The longest a message ever waits for its next attempt: the longest Retry-After honoured.
+  /// A wait recorded on a clock that has since stepped back (a message restored after a restart,
+  /// a step taken between two reads) is cut to it rather than holding a page for the step.
+  static constexpr Duration kMaxWait = std::chrono::minutes{5};
+  /// The agent's clock was stepped by d: queued messages move with it (Outbox::shift), and the
+  /// workers look at their queue again.
+  void clock_stepped(Duration d);
 
  private:
   struct Worker;

@@ -57,6 +57,16 @@ void MemoryOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::str
   }
 }
 
+void MemoryOutbox::shift(Duration d) {
+  std::lock_guard lock(mu_);
+  for (auto& [ch, q] : queues_) {
+    for (OutboxMessage& m : q) {
+      m.created_at += d;
+      m.next_attempt_at += d;
+    }
+  }
+}
+
 void MemoryOutbox::dropped(std::int64_t id, const std::string&, TimePoint now) {
   delivered(id, now);
 }

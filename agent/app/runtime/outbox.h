@@ -54,6 +54,9 @@ class Outbox {
   /// Writes what could not be recorded yet (a durable outbox whose store failed); called on
   /// every tick. Returns how many changes are still held in memory only.
   virtual std::size_t flush(TimePoint /*now*/) { return 0; }
+  /// The agent's clock was stepped by d (GuardedClock): the queued messages' times move with
+  /// it, so a retry's backoff and a message's age count the time that really passed.
+  virtual void shift(Duration d) = 0;
 };
 
 /// An outbox in memory: nothing survives a restart. For `simulate`-like runs and tests; the
@@ -68,6 +71,7 @@ class MemoryOutbox final : public Outbox {
              TimePoint now) override;
   void dropped(std::int64_t id, const std::string& error, TimePoint now) override;
   OutboxStats stats(const std::string& channel, TimePoint now) override;
+  void shift(Duration d) override;
 
   /// enqueue(), returning the new message's id (nullopt: the key is used on the channel).
   std::optional<std::int64_t> add(const std::string& channel, const std::string& key,

@@ -35,7 +35,7 @@ json::value person(const rules::Plan& plan, const std::string& role) {
 }  // namespace
 
 std::string status_json(const rules::Watch& watch, const std::vector<SourceState>& sources,
-                        TimePoint now) {
+                        TimePoint now, const ClockState& clock) {
   const rules::Plan& plan = watch.plan();
   const auto off = plan.window.offset();
   auto ts = [&](TimePoint t) { return json::value(format_rfc3339(t, off)); };
@@ -186,6 +186,19 @@ std::string status_json(const rules::Watch& watch, const std::vector<SourceState
     srcs.push_back(std::move(o));
   }
   root["sources"] = std::move(srcs);
+
+  json::object c;
+  c["pending_step_seconds"] =
+      clock.pending ? json::value(to_seconds(*clock.pending)) : json::value(nullptr);
+  c["steps"] = clock.steps;
+  if (clock.last) {
+    c["last_step"] = json::object{{"outcome", std::string(to_string(clock.last->outcome))},
+                                  {"by_seconds", to_seconds(clock.last->by)},
+                                  {"wall", ts(clock.last->wall)}};
+  } else {
+    c["last_step"] = nullptr;
+  }
+  root["clock"] = std::move(c);
   return json::serialize(root);
 }
 

@@ -167,6 +167,9 @@ class StoreOutbox final : public Outbox {
   void dropped(std::int64_t id, const std::string& error, TimePoint now) override;
   OutboxStats stats(const std::string& channel, TimePoint now) override;
   std::size_t flush(TimePoint now) override;
+  /// Moves the queued messages in memory; the stored rows keep the times they were written with
+  /// (a restart takes them as they are, and the dispatcher caps any wait; see Dispatcher::pump).
+  void shift(Duration d) override { queued_.shift(d); }
 
  private:
   void finish(std::int64_t id, OutboxRow::State state, const std::optional<std::string>& error,

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cctype>
+
 #include "render/page_view.h"
 
 namespace backout::alerting {
@@ -12,11 +14,48 @@ constexpr std::size_t kHeaderMax = 150;
 constexpr std::size_t kSectionMax = 3000;
 constexpr std::size_t kTextMax = 3000;
 
-// Slack reserves &, < and > for its own markup; everything else is shown as is.
+// The broadcast mentions Mattermost and Rocket.Chat (which take this payload) act on when they
+// appear as plain text: @here, @channel, @all, @everyone, any case, not inside a word.
+bool broadcast_mention_at(std::string_view s, std::size_t at) {
+  if (s[at] != '@') {
+    return false;
+  }
+  if (at > 0) {
+    const auto p = static_cast<unsigned char>(s[at - 1]);
+    if (std::isalnum(p) != 0 || p == '_' || p == '.' || p == '-') {
+      return false;  // part of a word or an address (ops@here.example)
+    }
+  }
+  for (std::string_view word : {"here", "channel", "all", "everyone"}) {
+    if (s.size() - at - 1 < word.size()) {
+      continue;
+    }
+    bool same = true;
+    for (std::size_t i = 0; i < word.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(s[at + 1 + i])) == word[i];
+    }
+    const std::size_t end = at + 1 + word.size();
+    if (same && (end == s.size() || (std::isalnum(static_cast<unsigned char>(s[end])) == 0 &&
+                                     s[end] != '_' && s[end] != '-'))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Text from outside (a person's `by`, `note`, `reason`; a source's error) must not notify
+// anyone: Slack reserves &, < and > for its own markup (so `<!channel>` is shown, not acted
+// on), and a broadcast mention gets a word joiner (U+2060) after its `@`, which shows the same
+// and notifies nobody. Everything else is shown as is.
 std::string escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (broadcast_mention_at(s, i)) {
+      out += "@\u2060";
+      continue;
+    }
     switch (c) {
       case '&':
         out += "&amp;";
