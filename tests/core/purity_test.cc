@@ -1,0 +1,106 @@
+// Issue 10, item 6: core/ and rules/ are pure: a file there includes the C++ standard library
+// and its own layer's headers only (rules/ may use core/, core/ nothing else). No Boost, no
+// spdlog, no POSIX, no Asio: a pure layer that needs I/O has lost its purity, and this test
+// says which file and which include.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "support/paths.h"
+
+namespace backout {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The C++20 standard library's headers (C++ and C compatibility headers), nothing else.
+const std::set<std::string>& standard_headers() {
+  static const std::set<std::string> h = {
+      "algorithm", "any", "array", "atomic", "barrier", "bit", "bitset", "cassert", "cctype",
+      "cerrno", "cfenv", "cfloat", "charconv", "chrono", "cinttypes", "climits", "clocale",
+      "cmath", "codecvt", "compare", "complex", "concepts", "condition_variable", "coroutine",
+      "csetjmp", "csignal", "cstdarg", "cstddef", "cstdint", "cstdio", "cstdlib", "cstring",
+      "ctime", "cuchar", "cwchar", "cwctype", "deque", "exception", "execution", "filesystem",
+      "format", "forward_list", "fstream", "functional", "future", "initializer_list",
+      "iomanip", "ios", "iosfwd", "iostream", "istream", "iterator", "latch", "limits", "list",
+      "locale", "map", "memory", "memory_resource", "mutex", "new", "numbers", "numeric",
+      "optional", "ostream", "queue", "random", "ranges", "ratio", "regex", "scoped_allocator",
+      "semaphore", "set", "shared_mutex", "source_location", "span", "sstream", "stack",
+      "stdexcept", "stop_token", "streambuf", "string", "string_view", "syncstream",
+      "system_error", "thread", "tuple", "type_traits", "typeindex", "typeinfo",
+      "unordered_map", "unordered_set", "utility", "valarray", "variant", "vector", "version"};
+  return h;
+}
+
+struct Layer {
+  std::string dir;                    // under the source tree
+  std::vector<std::string> may_use;  // quoted include prefixes allowed
+};
+
+std::vector<std::string> impure_includes(const Layer& layer) {
+  static const std::regex include_re(R"(^\s*#\s*include\s*([<"])([^>"]+)[>"])");
+  std::vector<std::string> out;
+  const fs::path root = fs::path(testing::source_dir()) / layer.dir;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    const std::string ext = entry.path().extension().string();
+    if (!entry.is_regular_file() || (ext != ".h" && ext != ".cc")) {
+      continue;
+    }
+    std::ifstream in(entry.path());
+    int line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      std::smatch m;
+      if (!std::regex_search(line, m, include_re)) {
+        continue;
+      }
+      const std::string what = m[2];
+      bool ok = false;
+      if (m[1] == "<") {
+        ok = standard_headers().count(what) > 0;
+      } else {
+        for (const std::string& prefix : layer.may_use) {
+          ok = ok || what.rfind(prefix, 0) == 0;
+        }
+      }
+      if (!ok) {
+        out.push_back(fs::relative(entry.path(), testing::source_dir()).string() + ":" +
+                      std::to_string(line_no) + ": " + line);
+      }
+    }
+  }
+  return out;
+}
+
+std::string lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    out += s + "\n";
+  }
+  return out;
+}
+
+TEST(PurityTest, CoreIncludesTheStandardLibraryAndItselfOnly) {
+  const std::vector<std::string> bad = impure_includes({"core", {"backout/core/"}});
+  EXPECT_TRUE(bad.empty()) << "core/ must stay pure:\n" << lines(bad);
+}
+
+TEST(PurityTest, RulesIncludesTheStandardLibraryCoreAndItselfOnly) {
+  const std::vector<std::string> bad =
+      impure_includes({"rules", {"backout/rules/", "backout/core/"}});
+  EXPECT_TRUE(bad.empty()) << "rules/ must stay pure:\n" << lines(bad);
+}
+
+// The check itself can fail: a file of another layer includes what core/ may not.
+TEST(PurityTest, TheCheckFindsAnImpureInclude) {
+  const std::vector<std::string> bad = impure_includes({"collectors", {"backout/core/"}});
+  EXPECT_FALSE(bad.empty());
+}
+
+}  // namespace
+}  // namespace backout
