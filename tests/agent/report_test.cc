@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/cli.h"
+#include "app/record/timeline_event.h"
 #include "app/report/review.h"
 #include "app/report/review_markdown.h"
 #include "app/store/state_store.h"
@@ -328,6 +329,23 @@ TEST(ReviewTest, WithoutThePlanTheHeaderComesFromTheTimeline) {
   EXPECT_THAT(md, Not(HasSubstr("Jane Doe")));
 }
 
+// Issue 10, item 1: the agent records the plan it watched, so a review without --plan still
+// names the people, roles and durations, instead of reading them back out of English reasons.
+TEST(ReviewTest, WithoutThePlanTheRecordedPlanNamesPeopleAndRoles) {
+  report::ReviewInput in = night_input(/*plan=*/nullptr);
+  const record::TimelineEvent snapshot{*parse_rfc3339("2026-06-07T01:55:00+01:00"),
+                                       record::snapshot_of(reference_plan())};
+  in.events.insert(in.events.begin(), record::encode(snapshot));
+  const std::string md = report::render_markdown(report::build_review(in));
+  const std::string header = section(md, "## Plan Header");
+  EXPECT_THAT(header, HasSubstr("| Plan Owner | John Smith (PM) |"));
+  EXPECT_THAT(header, HasSubstr("| Point of no return | 04:20 |"));
+  EXPECT_THAT(header, HasSubstr("the plan the agent recorded when it started"));
+  EXPECT_THAT(header, Not(HasSubstr("give --plan")));
+  EXPECT_THAT(md, HasSubstr("Jane Doe"));
+  EXPECT_THAT(md, Not(HasSubstr("| plan |"))) << "the snapshot has no row of its own";
+}
+
 TEST(ReviewTest, UndeliveredPagesAndUnacknowledgedEscalationsAreFindings) {
   report::ReviewInput in;
   in.identity = "Customer Portal Enhancement|2.0|2026-06-07T02:00:00+01:00";
@@ -371,6 +389,35 @@ TEST(ReviewTest, UndeliveredPagesAndUnacknowledgedEscalationsAreFindings) {
   EXPECT_THAT(md, HasSubstr("| 02:20:00 | mystery | {\"detail\":42} |"));
   EXPECT_EQ(r.unreadable_events, 1u);
   EXPECT_EQ(r.pages.size(), 2u);
+}
+
+// Issue 10, item 1: notify events carry their page's key, so one page about two triggers is
+// one page, and two pages alike at one instant (two escalations to one role) stay two.
+TEST(ReviewTest, NotifyKeysTellPagesApart) {
+  report::ReviewInput in;
+  in.identity = "Customer Portal Enhancement|2.0|2026-06-07T02:00:00+01:00";
+  in.plan = &reference_plan();
+  auto notify = [](const char* trigger, const char* key) {
+    return "{" + at("02:10:00") + ", \"kind\": \"notify\", \"trigger\": \"" + trigger +
+           "\", \"decides\": \"project_manager\", \"mention\": [\"@john.smith\"], \"page\": "
+           "\"escalation\", \"key\": \"" + key + "\"}";
+  };
+  in.events = {
+      notify("login_failure_rate", "escalation:login_failure_rate#1+transaction_errors#1"),
+      notify("transaction_errors", "escalation:login_failure_rate#1+transaction_errors#1"),
+      notify("page_load_time", "escalation:page_load_time#1"),
+      "{" + at("02:10:01") + ", \"kind\": \"delivery\", \"channel\": \"chat\", \"key\": "
+          "\"escalation:page_load_time#1\", \"outcome\": \"delivered\", \"attempts\": 1, "
+          "\"detail\": \"HTTP 200\"}",
+  };
+  const report::Review r = report::build_review(in);
+  ASSERT_EQ(r.pages.size(), 2u);
+  EXPECT_EQ(r.pages[0].triggers,
+            (std::vector<std::string>{"login_failure_rate", "transaction_errors"}));
+  EXPECT_EQ(r.pages[1].triggers, std::vector<std::string>{"page_load_time"});
+  EXPECT_TRUE(r.pages[0].deliveries.empty());
+  ASSERT_EQ(r.pages[1].deliveries.size(), 1u);
+  EXPECT_EQ(r.pages[1].deliveries[0].outcome, "delivered");
 }
 
 TEST(ReviewTest, MarkdownTextEscapesTableBreakers) {
@@ -428,7 +475,9 @@ TEST_F(ReportCommandTest, WritesTheReviewOfARealStateStoreToAFile) {
                     .ok());
     StoreTimeline timeline(store, nullptr);
     for (const std::string& e : scripted_night()) {
-      timeline.append(e);
+      auto event = record::decode(e);
+      ASSERT_TRUE(event.ok()) << event.error() << ": " << e;
+      timeline.append(*event);
     }
     // The escalation page is still in the outbox: delivered (its event is in the timeline).
     auto created = parse_rfc3339("2026-06-07T03:10:02+01:00")->at;

@@ -57,15 +57,9 @@ std::optional<TimePoint> time_field(const std::string& text, TimePoint now, std:
   return std::nullopt;
 }
 
-std::string event(const rules::Plan& plan, TimePoint at, const std::string& kind,
-                  const json::object& fields) {
-  json::object o;
-  o["at"] = format_rfc3339(at, plan.window.offset());
-  o["kind"] = kind;
-  for (const auto& kv : fields) {
-    o[kv.key()] = kv.value();
-  }
-  return json::serialize(o);
+// The record of an act at `at`, in the plan window's offset.
+record::TimelineEvent event(const rules::Plan& plan, TimePoint at, record::EventBody body) {
+  return {{at, plan.window.offset()}, std::move(body)};
 }
 
 // Requests refused by refuse_unauthorized, since start (all agents of the process).
@@ -196,8 +190,9 @@ void register_api(http::Router& router, ApiContext ctx) {
 
   // Human acts. Each: authorise, parse, apply under the watch's lock, record, echo.
   auto act = [shared](const HttpRequest& req,
-                      const std::function<HttpResponse(const json::object&, TimePoint,
-                                                       std::string& event_out)>& apply) {
+                      const std::function<HttpResponse(
+                          const json::object&, TimePoint,
+                          std::optional<record::TimelineEvent>& event_out)>& apply) {
     if (auto err = refuse_unauthorized(shared->token, req)) {
       return *err;
     }
@@ -208,19 +203,20 @@ void register_api(http::Router& router, ApiContext ctx) {
     }
     std::lock_guard lock(*shared->watch_mu);
     const TimePoint now = shared->clock->now();
-    std::string ev;
+    std::optional<record::TimelineEvent> ev;
     HttpResponse r = apply(*body, now, ev);
-    if (r.status / 100 == 2 && !ev.empty()) {
-      shared->timeline->append(ev);
+    if (r.status / 100 == 2 && ev) {
+      shared->timeline->append(*ev);
       if (shared->on_act) {
-        shared->on_act(ev);
+        shared->on_act(*ev);
       }
     }
     return r;
   };
 
   router.add("POST", "/api/v1/ack", [shared, act](const HttpRequest& req, const http::PathParams&) {
-    return act(req, [&](const json::object& b, TimePoint now, std::string& ev) {
+    return act(req, [&](const json::object& b, TimePoint now,
+                                  std::optional<record::TimelineEvent>& ev) {
       std::string trigger = string_field(b, "trigger");
       std::string by = string_field(b, "by");
       auto r = shared->watch->acknowledge(trigger, by, now);
@@ -232,14 +228,15 @@ void register_api(http::Router& router, ApiContext ctx) {
       for (const std::string& id : *r) {
         ids.push_back(json::value(id));
       }
-      ev = event(shared->watch->plan(), now, "ack", {{"triggers", ids}, {"by", by}});
+      ev = event(shared->watch->plan(), now, record::Acknowledged{*r, by});
       spdlog::info("acknowledged by {}: {}", printable(by), printable(join(*r, ", ")));
       return json_ok(json::object{{"acknowledged", ids}, {"by", by}});
     });
   });
   router.add("POST", "/api/v1/fix-forward",
              [shared, act](const HttpRequest& req, const http::PathParams&) {
-               return act(req, [&](const json::object& b, TimePoint now, std::string& ev) {
+               return act(req, [&](const json::object& b, TimePoint now,
+                                  std::optional<record::TimelineEvent>& ev) {
                  std::string trigger = string_field(b, "trigger");
                  std::string by = string_field(b, "by");
                  std::string eta_text = string_field(b, "eta");
@@ -262,11 +259,8 @@ void register_api(http::Router& router, ApiContext ctx) {
                  const rules::Window w =
                      rules::effective_window(shared->watch->plan(), shared->watch->acts(), now);
                  bool honoured = *eta <= w.point_of_no_return();
-                 ev = event(shared->watch->plan(), now, "fix_forward",
-                            {{"trigger", trigger},
-                             {"eta", format_rfc3339(*eta, off)},
-                             {"by", by},
-                             {"before_point_of_no_return", honoured}});
+                 ev = event(shared->watch->plan(), now,
+                            record::FixForwardDeclared{trigger, {*eta, off}, by, honoured});
                  spdlog::info("fix-forward for {} declared by {}, ETA {}{}", printable(trigger),
                               printable(by),
                               format_clock(*eta, off),
@@ -283,7 +277,8 @@ void register_api(http::Router& router, ApiContext ctx) {
              });
   router.add("POST", "/api/v1/decision",
              [shared, act](const HttpRequest& req, const http::PathParams&) {
-               return act(req, [&](const json::object& b, TimePoint now, std::string& ev) {
+               return act(req, [&](const json::object& b, TimePoint now,
+                                  std::optional<record::TimelineEvent>& ev) {
                  std::string what = string_field(b, "decision");
                  std::string by = string_field(b, "by");
                  std::string note = string_field(b, "note");
@@ -325,7 +320,14 @@ void register_api(http::Router& router, ApiContext ctx) {
                    }
                    f["accepted"] = std::move(accepted);
                  }
-                 ev = event(shared->watch->plan(), now, "decision", f);
+                 record::Decided d{kind, by, note, std::nullopt, std::nullopt};
+                 if (until) {
+                   d.until = ZonedTime{*until, off};
+                 }
+                 if (kind == rules::HumanDecision::Kind::kGo) {
+                   d.accepted = shared->watch->acts().decisions.back().accepted;
+                 }
+                 ev = event(shared->watch->plan(), now, std::move(d));
                  spdlog::warn("decision {} by {}{}", what, printable(by),
                               note.empty() ? "" : ": " + printable(note));
                  return json_ok(f);
@@ -333,14 +335,15 @@ void register_api(http::Router& router, ApiContext ctx) {
              });
   router.add("POST", "/api/v1/raise",
              [shared, act](const HttpRequest& req, const http::PathParams&) {
-               return act(req, [&](const json::object& b, TimePoint now, std::string& ev) {
+               return act(req, [&](const json::object& b, TimePoint now,
+                                  std::optional<record::TimelineEvent>& ev) {
                  if (std::string id = string_field(b, "clear"); !id.empty()) {
                    std::string by = string_field(b, "by");
                    Status s = shared->watch->clear_raise(id, by, now);
                    if (!s.ok()) {
                      return json_error(400, s.error());
                    }
-                   ev = event(shared->watch->plan(), now, "raise_clear", {{"id", id}, {"by", by}});
+                   ev = event(shared->watch->plan(), now, record::RaiseCleared{id, by});
                    spdlog::warn("{} cleared by {}", printable(id), printable(by));
                    return json_ok(json::object{{"cleared", id}});
                  }
@@ -355,8 +358,7 @@ void register_api(http::Router& router, ApiContext ctx) {
                  if (!r.ok()) {
                    return json_error(400, r.error());
                  }
-                 ev = event(shared->watch->plan(), now, "raise",
-                            {{"id", *r}, {"severity", sev_text}, {"reason", reason}, {"by", by}});
+                 ev = event(shared->watch->plan(), now, record::Raised{*r, *sev, reason, by});
                  spdlog::warn("{} raised by {} ({}): {}", sev_text, printable(by), *r,
                               printable(reason));
                  return json_ok(json::object{{"id", *r}, {"severity", sev_text}});

@@ -35,7 +35,7 @@ struct ApiContext {
   std::function<bool()> live;
   /// Called under the watch's lock after an act was accepted (rebuild the snapshot, echo to
   /// chat); receives the timeline event written for it.
-  std::function<void(const std::string& event)> on_act;
+  std::function<void(const record::TimelineEvent& event)> on_act;
   /// The dashboard page (GET /).
   std::string dashboard_html;
 };

@@ -1,5 +1,7 @@
 #include "app/report/review.h"
 
+#include "app/record/timeline_event.h"
+
 #include <algorithm>
 #include <cmath>
 #include <boost/json.hpp>
@@ -407,6 +409,23 @@ class Builder {
       r_.first_at = events_.front().at;
       r_.last_at = events_.back().at;
     }
+    // Without --plan, the plan the agent recorded at its (latest) start names people, roles and
+    // triggers and gives the window and durations.
+    if (plan_ == nullptr) {
+      for (auto it = in_.events.rbegin(); it != in_.events.rend(); ++it) {
+        if (it->find("\"plan\"") == std::string::npos) {
+          continue;  // most lines: no need to decode them twice
+        }
+        auto e = record::decode(*it);
+        if (e.ok()) {
+          if (const auto* s = e->as<record::PlanSnapshot>()) {
+            snapshot_plan_ = record::plan_of(*s);
+            plan_ = &*snapshot_plan_;
+            break;
+          }
+        }
+      }
+    }
   }
 
   void header() {
@@ -447,7 +466,8 @@ class Builder {
       h.owner = p.header.owner;
       h.revision = p.header.revision;
       h.status = p.header.approved ? "Approved" : "Draft";
-      h.from = "the plan " + (in_.plan_path.empty() ? p.path : in_.plan_path);
+      h.from = snapshot_plan_ ? std::string("the plan the agent recorded when it started")
+                              : "the plan " + (in_.plan_path.empty() ? p.path : in_.plan_path);
       h.window_start = p.window.start.at;
       h.window_end = p.window.end.at;
       h.backout_duration = p.window.backout_duration;
@@ -513,7 +533,7 @@ class Builder {
     }
     base_ = h.window_start ? h.window_start : r_.first_at;
     r_.written_from = "the state store" + (in_.store_path.empty() ? "" : " " + in_.store_path);
-    if (plan_ != nullptr) {
+    if (plan_ != nullptr && !snapshot_plan_) {
       r_.written_from += " and the plan " + (in_.plan_path.empty() ? plan_->path : in_.plan_path);
     }
   }
@@ -534,9 +554,9 @@ class Builder {
     return best;
   }
 
-  // The page an outbox key belongs to. Notify events carry no key (unless a newer agent adds
-  // "key"), so a key is matched to the earliest page of its kind about its triggers that no
-  // other key claimed: a channel receives its messages in order, so an older page is never
+  // The page an outbox key belongs to: the page whose notify events carry that key. Records
+  // written before notify events carried keys are matched to the earliest page of its kind about
+  // its triggers that no other key claimed: a channel receives its messages in order, so an older page is never
   // delivered after a newer one. Pages of one tick that look alike (two escalations to the same
   // role) were merged into one record: a key about part of its triggers matches it then.
   std::optional<std::size_t> match_page(const std::string& key, TimePoint at) {
@@ -772,6 +792,9 @@ class Builder {
         } else {
           add_row(e.at, "Agent " + what, "");
         }
+      } else if (e.kind == "plan") {
+        // The plan as the agent watched it: read in parse(), no row of its own (the agent's
+        // start or restart beside it has one).
       } else if (e.kind == "clock_step") {
         // The agent's clock against the wall clock (issue 14, defect 4): the times after an
         // applied step are on the new clock.
@@ -862,11 +885,17 @@ class Builder {
     const std::string trigger = str(o, "trigger");
     const std::string decides = str(o, "decides");
     const std::vector<std::string> mention = strings(o, "mention");
-    // One page about several triggers is one notify event per trigger, at the same instant.
-    if (prev != nullptr && !r_.pages.empty() && prev->at == e.at &&
-        r_.pages.back().at == e.at && r_.pages.back().kind == kind &&
-        r_.pages.back().decides == decides && r_.pages.back().mention == mention &&
-        str(o, "key").empty()) {
+    // One page about several triggers is one notify event per trigger, at the same instant,
+    // with the page's key (a record from before keys were written: the same kind, decider and
+    // mentions at the same instant).
+    const std::string key = str(o, "key");
+    const bool same_page =
+        prev != nullptr && !r_.pages.empty() && prev->at == e.at &&
+        (key.empty() ? r_.pages.back().key.empty() && r_.pages.back().at == e.at &&
+                           r_.pages.back().kind == kind && r_.pages.back().decides == decides &&
+                           r_.pages.back().mention == mention
+                     : r_.pages.back().key == key);
+    if (same_page) {
       PageRecord& p = r_.pages.back();
       if (!trigger.empty()) {
         p.triggers.push_back(trigger);
@@ -883,7 +912,7 @@ class Builder {
     p.decides = decides;
     p.decides_who = decides.empty() ? "" : role_who(decides);
     p.mention = mention;
-    p.key = str(o, "key");
+    p.key = key;
     r_.pages.push_back(std::move(p));
     Row row;
     row.row = {e.at, decides.empty() ? "Posted: " + page_title(kind) : "Page: " + page_title(kind),
@@ -1696,6 +1725,7 @@ class Builder {
 
   const ReviewInput& in_;
   const rules::Plan* plan_;
+  std::optional<rules::Plan> snapshot_plan_;  // from the record's `plan` event, without --plan
   Review r_;
   std::vector<Event> events_;
   std::chrono::minutes off_{0};

@@ -30,7 +30,6 @@
 #include "app/runtime/timeline.h"
 #include "app/store/restore.h"
 #include "app/store/state_store.h"
-#include "app/simulate/timeline_json.h"
 #include "backout/alerting/channel.h"
 #include "backout/collectors/collector.h"
 #include "backout/collectors/push_hub.h"
@@ -90,10 +89,7 @@ class SourceSink final : public collectors::SampleSink {
       } else {
         spdlog::warn("source {} is down: {}", id_, o.error);
       }
-      timeline_.append("{\"at\": " + json_quote(format_rfc3339(now, offset_)) +
-                       ", \"kind\": \"source\", \"source\": " + json_quote(id_) +
-                       ", \"up\": " + (o.up ? "true" : "false") +
-                       (o.up ? std::string() : ", \"error\": " + json_quote(o.error)) + "}");
+      timeline_.append({{now, offset_}, record::SourceChanged{id_, o.up, o.up ? "" : o.error}});
     }
     // A first result counts as a change only when it is down (every source starts as unknown).
     if (before ? *before != o.up : !o.up) {
@@ -145,7 +141,7 @@ struct AgentRuntime::Impl {
   Status open_store();
   void persist_after_tick(const rules::TickResult& r);
   void persist(TimePoint now);
-  void echo_act(const std::string& event);
+  void echo_act(const record::TimelineEvent& event);
   void refresh_alertmanager(TimePoint now);
   void on_clock_event(const ClockGuard::Event& e);
   TimePoint last_alertmanager_refresh{};
@@ -329,7 +325,7 @@ Status AgentRuntime::prepare() {
     const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
     return last == 0 || now - last < (m.options.tick * 20 + std::chrono::seconds{2}).count();
   };
-  api.on_act = [&m](const std::string& event) {
+  api.on_act = [&m](const record::TimelineEvent& event) {
     m.episodes_unsaved = true;
     m.persist(m.clock.now());
     m.echo_act(event);
@@ -424,14 +420,12 @@ void AgentRuntime::Impl::tick() {
                       {"reserved_requests", n(h.reserved_served)},
                       {"unauthorized_requests", n(unauthorized_refusals())}});
   }
-  for (const std::string& line : timeline_lines(plan, r)) {
-    timeline().append(line);
+  for (const record::TimelineEvent& e : record::tick_events(plan, r)) {
+    timeline().append(e);
   }
   const auto off = plan.window.offset();
   if (r.phase_changed) {
-    timeline().append("{\"at\": " + json_quote(format_rfc3339(now, off)) +
-                    ", \"kind\": \"phase\", \"phase\": \"" +
-                    std::string(rules::to_string(r.decision.phase)) + "\"}");
+    timeline().append({{now, off}, record::PhaseChanged{r.decision.phase}});
     if (last_phase_known) {
       // After a clock step (or an extension) any phase can follow any other: say which it is.
       const char* what = "the deployment window has closed; still watching";
@@ -564,37 +558,24 @@ Status AgentRuntime::Impl::open_store() {
                  "fix-forwards, {} decisions, {} raises",
                  store->path(), n, baselines.size(), open_breaches, acts.fix_forwards.size(),
                  acts.decisions.size(), acts.raises.size());
-    timeline().append("{\"at\": " + json_quote(format_rfc3339(clock.now(),
-                                                                plan.window.offset())) +
-                      ", \"kind\": \"agent\", \"event\": \"restarted\"}");
+    timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});
+    timeline().append({{clock.now(), plan.window.offset()},
+                       record::AgentLifecycle{record::AgentLifecycle::What::kRestarted}});
   } else {
-    timeline().append("{\"at\": " + json_quote(format_rfc3339(clock.now(),
-                                                                plan.window.offset())) +
-                      ", \"kind\": \"agent\", \"event\": \"started\"}");
+    timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});
+    timeline().append({{clock.now(), plan.window.offset()},
+                       record::AgentLifecycle{record::AgentLifecycle::What::kStarted}});
   }
   return {};
 }
 
 // A person's act, echoed to the channels (chat shows it; PagerDuty gets its acknowledge event).
 // Called under the watch's lock with the timeline event the API recorded.
-void AgentRuntime::Impl::echo_act(const std::string& event) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(event, ec);
-  if (ec || !v.is_object()) {
-    return;
-  }
-  const boost::json::object& o = v.as_object();
-  auto str = [&](const char* k) {
-    auto it = o.find(k);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
-                                                     : std::string();
-  };
+void AgentRuntime::Impl::echo_act(const record::TimelineEvent& event) {
   auto name_of = [&](const std::string& id) {
     const rules::Trigger* t = plan.trigger(id);
     return t != nullptr ? t->name : id;
   };
-  const std::string kind = str("kind");
-  const std::string by = str("by");
   const TimePoint now = clock.now();
   const auto off = plan.window.offset();
   rules::Page page;
@@ -604,17 +585,13 @@ void AgentRuntime::Impl::echo_act(const std::string& event) {
   page.phase = watch.decision().phase;
   page.key = "act:" + std::to_string(now.time_since_epoch().count()) + ":" +
              std::to_string(++act_seq);
-  if (kind == "ack") {
+  if (const auto* a = event.as<record::Acknowledged>()) {
     std::vector<std::string> names;
-    if (auto it = o.find("triggers"); it != o.end() && it->value().is_array()) {
-      for (const auto& id : it->value().as_array()) {
-        if (id.is_string()) {
-          page.triggers.emplace_back(id.as_string());
-          names.push_back(name_of(page.triggers.back()));
-        }
-      }
+    for (const std::string& id : a->triggers) {
+      page.triggers.push_back(id);
+      names.push_back(name_of(id));
     }
-    page.reason = "acknowledged by " + by + ": " + join(names, ", ");
+    page.reason = "acknowledged by " + a->by + ": " + join(names, ", ");
     alerting::MessageContext ctx = message_context(now);
     ctx.page = page;
     std::vector<std::string> keys;
@@ -625,32 +602,26 @@ void AgentRuntime::Impl::echo_act(const std::string& event) {
       }
     }
     dispatcher->submit_acknowledgement(ctx, "ack:" + join(keys, ","));
-  } else if (kind == "fix_forward") {
-    page.triggers.push_back(str("trigger"));
-    std::string eta = str("eta");
-    auto z = parse_rfc3339(eta);
-    page.reason = "fix-forward declared by " + by + " for " + name_of(str("trigger")) +
-                  ", ETA " + (z ? format_clock(z->at, off) : eta);
-    if (auto it = o.find("before_point_of_no_return");
-        it != o.end() && it->value().is_bool() && !it->value().as_bool()) {
+  } else if (const auto* f = event.as<record::FixForwardDeclared>()) {
+    page.triggers.push_back(f->trigger);
+    page.reason = "fix-forward declared by " + f->by + " for " + name_of(f->trigger) + ", ETA " +
+                  format_clock(f->eta.at, off);
+    if (!f->before_point_of_no_return) {
       page.reason += " (after the point of no return: it does not change the recommendation)";
     }
-  } else if (kind == "decision") {
-    page.reason = "decision " + str("decision") + " by " + by;
-    if (!str("note").empty()) {
-      page.reason += ": " + str("note");
+  } else if (const auto* d = event.as<record::Decided>()) {
+    page.reason = "decision " + std::string(rules::to_string(d->decision)) + " by " + d->by;
+    if (!d->note.empty()) {
+      page.reason += ": " + d->note;
     }
-    if (!str("until").empty()) {
-      if (auto z = parse_rfc3339(str("until"))) {
-        page.reason += " (window extended to " + format_clock(z->at, off) + ")";
-      }
+    if (d->until) {
+      page.reason += " (window extended to " + format_clock(d->until->at, off) + ")";
     }
-  } else if (kind == "raise") {
-    page.triggers.clear();
-    page.reason = str("severity") + " raised by " + by + ": " + str("reason") + " (" + str("id") +
-                  ")";
-  } else if (kind == "raise_clear") {
-    page.reason = str("id") + " cleared by " + by;
+  } else if (const auto* x = event.as<record::Raised>()) {
+    page.reason = std::string(rules::to_string(x->severity)) + " raised by " + x->by + ": " +
+                  x->reason + " (" + x->id + ")";
+  } else if (const auto* c = event.as<record::RaiseCleared>()) {
+    page.reason = c->id + " cleared by " + c->by;
   } else {
     return;
   }
@@ -703,10 +674,8 @@ void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
                    format_span(guarded.options().tolerance), step);
       break;
   }
-  timeline().append("{\"at\": " + json_quote(format_rfc3339(clock.now(), off)) +
-                    ", \"kind\": \"clock_step\", \"outcome\": \"" + outcome +
-                    "\", \"by_seconds\": " + boost::json::serialize(boost::json::value(to_seconds(e.by))) +
-                    ", \"wall\": " + json_quote(format_rfc3339(e.wall, off)) + "}");
+  timeline().append({{clock.now(), off},
+                     record::ClockStepped{e.outcome, to_seconds(e.by), {e.wall, off}}});
   status_changed(clock.now());
 }
 

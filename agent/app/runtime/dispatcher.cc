@@ -166,18 +166,15 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
       }
       const TimePoint done = clock_.now();
       const std::string channel = w->channel->name();
-      auto event = [&](const char* outcome) {
-        timeline_.append("{\"at\": " + json_quote(format_rfc3339(done, offset_)) +
-                         ", \"kind\": \"delivery\", \"channel\": " + json_quote(channel) +
-                         ", \"key\": " + json_quote(msg.key) + ", \"outcome\": \"" + outcome +
-                         "\", \"attempts\": " + std::to_string(msg.attempts + 1) +
-                         ", \"detail\": " + json_quote(r.detail) + "}");
+      auto event = [&](record::Delivery::Outcome outcome) {
+        timeline_.append({{done, offset_},
+                          record::Delivery{channel, msg.key, outcome, msg.attempts + 1, r.detail}});
       };
       switch (r.outcome) {
         case alerting::Delivery::kDelivered:
           outbox_.delivered(msg.id, done);
           metrics_.on_notification(channel, "delivered");
-          event("delivered");
+          event(record::Delivery::Outcome::kDelivered);
           spdlog::info("delivered {} to {} ({}) in {}, {} after it was decided", msg.key, channel,
                        r.detail, format_latency(done - started),
                        format_latency(done - msg.created_at));
@@ -193,7 +190,7 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
           spdlog::warn("delivering {} to {} failed ({}); retrying in {} (attempt {})", msg.key,
                        channel, r.detail, format_span(delay), msg.attempts + 2);
           if (msg.attempts == 0) {
-            event("retry");
+            event(record::Delivery::Outcome::kRetry);
           }
           break;
         }
@@ -201,7 +198,7 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
           outbox_.dropped(msg.id, r.detail, done);
           metrics_.on_notification(channel, "dropped");
           metrics_.on_error("notification_dropped");
-          event("dropped");
+          event(record::Delivery::Outcome::kDropped);
           spdlog::error("{} refused {} for good ({}); check the channel's configuration", channel,
                         msg.key, r.detail);
           break;

@@ -2,9 +2,10 @@
 
 namespace backout::agent {
 
-void MemoryTimeline::append(const std::string& json) {
+void MemoryTimeline::append(const record::TimelineEvent& event) {
+  std::string json = record::encode(event);
   std::lock_guard lock(mu_);
-  events_.push_back(json);
+  events_.push_back(std::move(json));
   while (events_.size() > capacity_) {
     events_.pop_front();
     ++dropped_;

@@ -1,6 +1,5 @@
-// The timeline: every event of the night as one JSON object (the `simulate` line format plus
-// the kinds only the live agent has: source, ack, fix_forward, decision, raise, delivery,
-// agent). The post-backout review is written from it. Thread-safe.
+// The timeline: every event of the night, typed (app/record/timeline_event.h) and kept as its
+// encoding, one JSON object per event. The post-backout review is written from it. Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -9,14 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "app/record/timeline_event.h"
+
 namespace backout::agent {
 
 class Timeline {
  public:
   virtual ~Timeline() = default;
-  /// Appends one event (a JSON object with "at" and "kind").
-  virtual void append(const std::string& json) = 0;
-  /// Events from position `from` (0-based), at most `limit`.
+  /// Appends one event of the record.
+  virtual void append(const record::TimelineEvent& event) = 0;
+  /// Events from position `from` (0-based), at most `limit`, as encoded.
   virtual std::vector<std::string> read(std::size_t from, std::size_t limit) const = 0;
 };
 
@@ -24,7 +25,7 @@ class Timeline {
 class MemoryTimeline final : public Timeline {
  public:
   explicit MemoryTimeline(std::size_t capacity = 100000) : capacity_(capacity) {}
-  void append(const std::string& json) override;
+  void append(const record::TimelineEvent& event) override;
   std::vector<std::string> read(std::size_t from, std::size_t limit) const override;
 
  private:

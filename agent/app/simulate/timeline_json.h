@@ -1,4 +1,5 @@
-// The JSON lines of the decision timeline (`simulate` output, DESIGN section 3):
+// The JSON lines of the decision timeline (`simulate` output, DESIGN section 3): the record's
+// tick events (app/record/timeline_event.h) in its `simulate` encoding:
 //   {"at": RFC3339, "kind": "trigger", "trigger": ID, "state": STATE, "severity": SEV, "value": X}
 //   {"at": RFC3339, "kind": "recommendation", "recommendation": REC, "reason": TEXT}
 //   {"at": RFC3339, "kind": "notify", "trigger": ID, "decides": ROLE, "mention": [handles...]}
@@ -16,8 +17,5 @@ namespace backout::agent {
 
 /// One line per change of this tick, in order: triggers, recommendation, pages.
 std::vector<std::string> timeline_lines(const rules::Plan& plan, const rules::TickResult& tick);
-
-/// A JSON number with up to 6 significant digits, or null for NaN/inf.
-std::string json_number(double v);
 
 }  // namespace backout::agent

@@ -1,81 +1,40 @@
 #include "app/store/restore.h"
 
-#include <boost/json.hpp>
-
-#include "backout/core/time.h"
+#include "app/record/timeline_event.h"
 
 namespace backout::agent {
-namespace {
-
-namespace json = boost::json;
-
-std::string str(const json::object& o, const char* k) {
-  auto it = o.find(k);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
-                                                  : std::string();
-}
-
-std::optional<TimePoint> time_of(const json::object& o, const char* k) {
-  if (auto z = parse_rfc3339(str(o, k))) {
-    return z->at;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 rules::HumanActs acts_from_timeline(const std::vector<std::string>& events) {
   rules::HumanActs acts;
-  for (const std::string& e : events) {
-    boost::system::error_code ec;
-    json::value v = json::parse(e, ec);
-    if (ec || !v.is_object()) {
-      continue;
+  for (const std::string& line : events) {
+    auto e = record::decode(line);
+    if (!e.ok()) {
+      continue;  // not an act this build can read; the review shows it as it was written
     }
-    const json::object& o = v.as_object();
-    const std::string kind = str(o, "kind");
-    auto at = time_of(o, "at");
-    if (!at) {
-      continue;
-    }
-    if (kind == "fix_forward") {
-      if (auto eta = time_of(o, "eta")) {
-        acts.fix_forwards.push_back({str(o, "trigger"), *eta, str(o, "by"), *at});
-      }
-    } else if (kind == "raise") {
-      if (auto sev = rules::parse_severity(str(o, "severity"))) {
-        acts.raises.push_back({str(o, "id"), *sev, str(o, "reason"), str(o, "by"), *at, false});
-      }
-    } else if (kind == "raise_clear") {
+    const TimePoint at = e->at.at;
+    if (const auto* f = e->as<record::FixForwardDeclared>()) {
+      acts.fix_forwards.push_back({f->trigger, f->eta.at, f->by, at});
+    } else if (const auto* x = e->as<record::Raised>()) {
+      acts.raises.push_back({x->id, x->severity, x->reason, x->by, at, false});
+    } else if (const auto* c = e->as<record::RaiseCleared>()) {
       for (rules::ManualRaise& r : acts.raises) {
-        if (r.id == str(o, "id")) {
+        if (r.id == c->id) {
           r.cleared = true;
         }
       }
-    } else if (kind == "decision") {
-      rules::HumanDecision d;
-      const std::string what = str(o, "decision");
-      if (what == "backout") {
-        d.kind = rules::HumanDecision::Kind::kBackout;
-      } else if (what == "go") {
-        d.kind = rules::HumanDecision::Kind::kGo;
-      } else if (what == "extend") {
-        d.kind = rules::HumanDecision::Kind::kExtend;
-        d.until = time_of(o, "until");
-      } else {
-        continue;
+    } else if (const auto* d = e->as<record::Decided>()) {
+      rules::HumanDecision h;
+      h.kind = d->decision;
+      h.by = d->by;
+      h.note = d->note;
+      h.at = at;
+      if (d->decision == rules::HumanDecision::Kind::kExtend && d->until) {
+        h.until = d->until->at;
       }
-      d.by = str(o, "by");
-      d.note = str(o, "note");
-      d.at = *at;
-      if (auto it = o.find("accepted"); it != o.end() && it->value().is_array()) {
-        for (const auto& a : it->value().as_array()) {
-          if (a.is_string()) {
-            d.accepted.emplace_back(a.as_string());
-          }
-        }
+      if (d->accepted) {
+        h.accepted = *d->accepted;
       }
-      acts.decisions.push_back(std::move(d));
+      acts.decisions.push_back(std::move(h));
     }
   }
   return acts;
@@ -83,17 +42,10 @@ rules::HumanActs acts_from_timeline(const std::vector<std::string>& events) {
 
 rules::Recommendation last_recommendation(const std::vector<std::string>& events) {
   for (auto it = events.rbegin(); it != events.rend(); ++it) {
-    boost::system::error_code ec;
-    json::value v = json::parse(*it, ec);
-    if (ec || !v.is_object() || str(v.as_object(), "kind") != "recommendation") {
-      continue;
-    }
-    const std::string r = str(v.as_object(), "recommendation");
-    for (rules::Recommendation known :
-         {rules::Recommendation::kGo, rules::Recommendation::kWatch,
-          rules::Recommendation::kFixForward, rules::Recommendation::kBackout}) {
-      if (r == rules::to_string(known)) {
-        return known;
+    auto e = record::decode(*it);
+    if (e.ok()) {
+      if (const auto* r = e->as<record::RecommendationChanged>()) {
+        return r->recommendation;
       }
     }
   }

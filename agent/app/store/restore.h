@@ -11,7 +11,8 @@
 namespace backout::agent {
 
 /// The fix-forwards, raises (and their clears) and decisions recorded in the timeline events
-/// (JSON objects of kinds fix_forward, raise, raise_clear, decision); other kinds are skipped.
+/// (encoded TimelineEvents of kinds fix_forward, raise, raise_clear, decision); other kinds,
+/// and lines that do not decode, are skipped.
 rules::HumanActs acts_from_timeline(const std::vector<std::string>& events);
 
 /// The last recommendation the timeline records (kind recommendation); go when there is none.

@@ -435,22 +435,10 @@ void StoreRetryGate::failed(TimePoint now) {
   next_ = now + delay;
 }
 
-void StoreTimeline::append(const std::string& json) {
-  TimePoint at{};
-  std::string kind;
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(json, ec);
-  if (!ec && v.is_object()) {
-    const auto& o = v.as_object();
-    if (auto it = o.find("at"); it != o.end() && it->value().is_string()) {
-      if (auto z = parse_rfc3339(std::string(it->value().as_string()))) {
-        at = z->at;
-      }
-    }
-    if (auto it = o.find("kind"); it != o.end() && it->value().is_string()) {
-      kind = std::string(it->value().as_string());
-    }
-  }
+void StoreTimeline::append(const record::TimelineEvent& event) {
+  std::string json = record::encode(event);
+  const TimePoint at = event.at.at;
+  std::string kind(event.kind());
   std::lock_guard lock(mu_);
   if (held_.size() >= kMaxHeld) {
     held_.pop_front();

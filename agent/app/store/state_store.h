@@ -129,7 +129,7 @@ class StoreTimeline final : public Timeline {
 
   explicit StoreTimeline(StateStore& store, std::function<void(const std::string&)> on_error)
       : store_(store), on_error_(std::move(on_error)) {}
-  void append(const std::string& json) override;
+  void append(const record::TimelineEvent& event) override;
   std::vector<std::string> read(std::size_t from, std::size_t limit) const override;
   /// Writes the held events if the store takes them; returns how many are still held.
   std::size_t flush(TimePoint now);
