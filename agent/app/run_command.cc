@@ -95,7 +95,6 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  SystemClock clock;
   std::optional<rules::Plan> plan = load_for_run(path, args.flag("allow-draft"), err);
   if (!plan) {
     return kExitBadInput;
@@ -108,7 +107,7 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
     if (auto d = args.value("state-dir")) {
       p.state_dir = *d;
     }
-    AgentRuntime runtime(std::move(p), options, clock);
+    AgentRuntime runtime(std::move(p), options, net::real_time());
     if (Status s = runtime.prepare(); !s.ok()) {
       err << "backout-agent run: cannot start:\n" << s.error() << "\n";
       return kExitBadInput;

@@ -22,8 +22,12 @@ class RunnerCollector final : public Collector {
 }  // namespace
 
 PeriodicRunner::PeriodicRunner(boost::asio::any_io_executor strand, SampleSink* sink,
-                               Duration every)
-    : strand_(std::move(strand)), sink_(sink), every_(every), timer_(strand_) {}
+                               Duration every, net::TimeSource* time)
+    : strand_(std::move(strand)),
+      sink_(sink),
+      every_(every),
+      time_(time != nullptr ? *time : net::real_time()),
+      timer_(time_.timer(strand_)) {}
 
 void PeriodicRunner::start() {
   if (started_ || stopped_) {
@@ -39,7 +43,7 @@ void PeriodicRunner::stop() {
   }
   stopped_ = true;
   try {
-    timer_.cancel();
+    timer_->cancel();
     if (in_flight_) {
       in_flight_ = false;
       cancel_attempt();
@@ -55,7 +59,7 @@ bool PeriodicRunner::probe_now() {
     return false;
   }
   early_used_ = true;
-  timer_.cancel();  // its handler finds the attempt already started (see schedule_next)
+  timer_->cancel();  // its handler finds the attempt already started (see schedule_next)
   run_attempt(true);
   return true;
 }
@@ -70,7 +74,7 @@ void PeriodicRunner::run_attempt(bool early) {
   }
   ++attempt_;
   in_flight_ = true;
-  attempt_start_ = std::chrono::steady_clock::now();
+  attempt_start_ = time_.steady();
   const std::uint64_t id = attempt_;
   try {
     begin_attempt(id);
@@ -102,7 +106,7 @@ void PeriodicRunner::finish(std::uint64_t id, AttemptOutcome outcome) {
 }
 
 Duration PeriodicRunner::elapsed() const {
-  return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - attempt_start_);
+  return time_.steady() - attempt_start_;
 }
 
 void PeriodicRunner::schedule_next() {
@@ -111,11 +115,11 @@ void PeriodicRunner::schedule_next() {
   }
   // From the previous start, not its end, so the cadence does not drift by the attempt's
   // duration; a time already past fires at once (the attempt ran longer than `every`).
-  timer_.expires_at(attempt_start_ + every_);
   const std::uint64_t after = attempt_;
-  timer_.async_wait([self = shared_from_this(), after](boost::system::error_code ec) {
+  timer_->wait(attempt_start_ + every_ - time_.steady(), [self = shared_from_this(),
+                                                          after](bool fired) {
     // `after` guards against a wait whose cancel (by probe_now) came too late to abort it.
-    if (ec || self->stopped_ || self->in_flight_ || self->attempt_ != after) {
+    if (!fired || self->stopped_ || self->in_flight_ || self->attempt_ != after) {
       return;
     }
     self->run_attempt(false);

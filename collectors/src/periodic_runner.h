@@ -5,14 +5,14 @@
 // Thread-safety: everything runs on the collector's strand (CollectorContext::executor): start(),
 // stop(), begin_attempt() and the kind's completion handlers, which must come back to the strand
 // before calling record() or finish(). Time: attempt N+1 is due `every` after attempt N started
-// (steady clock); an attempt still running then delays it, and it starts as soon as N ends.
+// (monotonic time from CollectorContext::time); an attempt still running then delays it, and it
+// starts as soon as N ends.
 // A kind with a hint that its source changed between attempts (the postgres probe sees the server
 // close the connection it holds) may run the next attempt early with probe_now(): at most once
 // between two scheduled attempts, so the cadence never exceeds twice the plan's.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -25,7 +25,9 @@ namespace backout::collectors {
 
 class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
  public:
-  PeriodicRunner(boost::asio::any_io_executor strand, SampleSink* sink, Duration every);
+  /// `time`: the monotonic clock and the timer of the schedule (null: net::real_time()).
+  PeriodicRunner(boost::asio::any_io_executor strand, SampleSink* sink, Duration every,
+                 net::TimeSource* time = nullptr);
   virtual ~PeriodicRunner() = default;
   PeriodicRunner(const PeriodicRunner&) = delete;
   PeriodicRunner& operator=(const PeriodicRunner&) = delete;
@@ -54,8 +56,12 @@ class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
   void finish(std::uint64_t id, AttemptOutcome outcome);
   /// Time since the current attempt started.
   Duration elapsed() const;
-  /// When the next scheduled attempt is due: `every` after the current (or last) one started.
-  std::chrono::steady_clock::time_point next_due() const { return attempt_start_ + every_; }
+  /// When the next scheduled attempt is due (monotonic, as steady()): `every` after the current
+  /// (or last) one started.
+  Duration next_due() const { return attempt_start_ + every_; }
+  /// The schedule's monotonic clock, and timers on it (for a kind's own waits).
+  Duration steady() const { return time_.steady(); }
+  net::TimeSource& time() { return time_; }
   Duration every() const { return every_; }
   /// Starts the next attempt now rather than at its due time; the schedule then runs on from
   /// this attempt's start. Refused (false) after stop(), while an attempt is in flight, and once
@@ -82,8 +88,9 @@ class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
   boost::asio::any_io_executor strand_;
   SampleSink* sink_;
   Duration every_;
-  boost::asio::steady_timer timer_;
-  std::chrono::steady_clock::time_point attempt_start_{};
+  net::TimeSource& time_;
+  std::unique_ptr<net::Timer> timer_;
+  Duration attempt_start_{0};
   std::uint64_t attempt_ = 0;
   bool in_flight_ = false;
   bool started_ = false;

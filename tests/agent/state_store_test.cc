@@ -252,7 +252,7 @@ TEST_F(StateStoreFaultTest, DispatcherSendsEachPageOnceWhileTheDiskIsFull) {
   AgentMetrics metrics(plan);
   StoreOutbox outbox(*store_, count_errors());
   MemoryTimeline timeline;
-  SystemClock clock;
+  net::TimeSource& clock = net::real_time();
   boost::asio::io_context io;
   Dispatcher dispatcher(io.get_executor(), outbox, clock, metrics, timeline,
                         std::chrono::minutes{60});

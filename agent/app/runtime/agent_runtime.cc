@@ -9,7 +9,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <functional>
 #include <mutex>
@@ -122,14 +121,14 @@ std::string severity_text(const std::optional<rules::Severity>& s) {
 }  // namespace
 
 struct AgentRuntime::Impl {
-  Impl(rules::Plan p, RuntimeOptions o, const Clock& c)
+  Impl(rules::Plan p, RuntimeOptions o, net::TimeSource& c)
       : plan(std::move(p)),
         options(o),
         guarded(c, o.clock),
         clock(guarded),
         io(),
         tick_strand(asio::make_strand(io)),
-        timer(tick_strand),
+        timer(guarded.timer(tick_strand)),
         watch(plan),
         metrics(plan),
         http_client(io.get_executor()),
@@ -147,7 +146,7 @@ struct AgentRuntime::Impl {
   TimePoint last_alertmanager_refresh{};
   // systemd's watchdog (WatchdogSec=): pinged from the scheduler, so a stalled tick is noticed.
   std::uint64_t watchdog_usec = 0;
-  std::chrono::steady_clock::time_point last_watchdog{};
+  Duration last_watchdog{0};  // monotonic, clock.steady()
   std::uint64_t act_seq = 0;
   Timeline& timeline() { return *timeline_store; }
   void status_changed(TimePoint now);
@@ -158,12 +157,13 @@ struct AgentRuntime::Impl {
   RuntimeOptions options;
   // The one clock of the runtime: the injected wall clock held on monotonic time across a step.
   GuardedClock guarded;
-  const Clock& clock;
+  GuardedClock& clock;
   ClockState clock_state;  // for the status, under watch_mu
   asio::io_context io;
   asio::strand<asio::io_context::executor_type> tick_strand;
-  asio::steady_timer timer;
-  std::chrono::steady_clock::time_point next_tick{};
+  std::unique_ptr<net::Timer> timer;  // the scheduler's, on tick_strand
+  Duration next_tick{0};              // monotonic (clock.steady()) due time of the next tick
+  bool ticking = false;               // the first tick ran: the scheduler is on
 
   std::mutex watch_mu;  // guards watch (ticks and acts)
   rules::Watch watch;
@@ -197,14 +197,14 @@ struct AgentRuntime::Impl {
   std::uint64_t status_version = 1;
   std::uint64_t status_built = 0;
   std::atomic<bool> ready{false};
-  std::atomic<std::int64_t> last_tick_ns{0};
+  std::atomic<std::int64_t> last_tick_ns{0};  // clock.steady() at the last tick, 0: none yet
   std::atomic<bool> stopping{false};
   bool last_phase_known = false;
   // Keeps io.run() going until stop() releases it.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
 };
 
-AgentRuntime::AgentRuntime(rules::Plan plan, RuntimeOptions options, const Clock& clock)
+AgentRuntime::AgentRuntime(rules::Plan plan, RuntimeOptions options, net::TimeSource& clock)
     : impl_(std::make_unique<Impl>(std::move(plan), options, clock)) {}
 
 AgentRuntime::~AgentRuntime() {
@@ -269,6 +269,7 @@ Status AgentRuntime::prepare() {
     ctx.sink = sink.get();
     ctx.http = &m.http_client;
     ctx.push = &m.push_hub;
+    ctx.time = &m.clock;
     ctx.resolve_secret = [id = src.id](const rules::SecretRef& ref) {
       return resolve_secret(ref, "sources." + id);
     };
@@ -322,7 +323,7 @@ Status AgentRuntime::prepare() {
   api.ready = [&m] { return m.ready.load(); };
   api.live = [&m] {
     const auto last = m.last_tick_ns.load();
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    const auto now = m.clock.steady().count();
     return last == 0 || now - last < (m.options.tick * 20 + std::chrono::seconds{2}).count();
   };
   api.on_act = [&m](const record::TimelineEvent& event) {
@@ -362,16 +363,15 @@ Status AgentRuntime::prepare() {
 }
 
 void AgentRuntime::Impl::schedule_tick() {
-  next_tick += std::chrono::duration_cast<std::chrono::steady_clock::duration>(options.tick);
-  const auto now = std::chrono::steady_clock::now();
+  next_tick += options.tick;
+  const Duration now = clock.steady();
   if (next_tick < now) {
     // Fell behind (a stalled machine): skip the missed ticks instead of bursting.
     metrics.on_error("tick_overrun");
     next_tick = now;
   }
-  timer.expires_at(next_tick);
-  timer.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec && !stopping) {
+  timer->wait(next_tick - now, [this](bool fired) {
+    if (fired && !stopping) {
       tick();
       schedule_tick();
     }
@@ -384,7 +384,7 @@ void AgentRuntime::Impl::schedule_tick() {
 // semantics (a `for:` still counts wall-clock time).
 void AgentRuntime::Impl::tick_now() {
   asio::post(tick_strand, [this] {
-    if (!stopping && next_tick != std::chrono::steady_clock::time_point{}) {
+    if (!stopping && ticking) {
       tick();
     }
   });
@@ -400,7 +400,7 @@ void AgentRuntime::Impl::tick() {
   const auto t0 = std::chrono::steady_clock::now();
   rules::TickResult r = watch.tick(now);
   const auto elapsed = std::chrono::steady_clock::now() - t0;
-  last_tick_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+  last_tick_ns = clock.steady().count();
   metrics.on_tick(watch, std::chrono::duration_cast<Duration>(elapsed));
   if (server) {
     const http::HttpServer::Stats h = server->stats();
@@ -464,7 +464,7 @@ void AgentRuntime::Impl::tick() {
   persist_after_tick(r);
   status_changed(now);
   if (watchdog_usec > 0) {
-    const auto t = std::chrono::steady_clock::now();
+    const Duration t = clock.steady();
     if (t - last_watchdog >= std::chrono::microseconds{watchdog_usec / 2}) {
       last_watchdog = t;
       sd_notify(0, "WATCHDOG=1");
@@ -768,7 +768,8 @@ void AgentRuntime::run() {
   }
   m.dispatcher->start();
   asio::post(m.tick_strand, [&m] {
-    m.next_tick = std::chrono::steady_clock::now();
+    m.next_tick = m.clock.steady();
+    m.ticking = true;
     m.tick();
     m.schedule_tick();
   });
@@ -799,7 +800,7 @@ void AgentRuntime::stop() {
   for (std::size_t i = 0; i < m.collectors.size(); ++i) {
     asio::post(m.collector_strands[i], [c = m.collectors[i].get()] { c->stop(); });
   }
-  asio::post(m.tick_strand, [&m] { m.timer.cancel(); });
+  asio::post(m.tick_strand, [&m] { m.timer->cancel(); });
   if (m.dispatcher) {
     // A delivery in flight may already be with the endpoint: cancelled, it would be sent again
     // after the restart. It gets 2 s to finish and be recorded, then it is cancelled.

@@ -16,6 +16,7 @@
 
 #include "backout/core/clock.h"
 #include "backout/core/clock_guard.h"
+#include "backout/net/time_source.h"
 #include "backout/core/result.h"
 #include "backout/rules/plan.h"
 
@@ -36,7 +37,8 @@ struct RuntimeOptions {
 
 class AgentRuntime {
  public:
-  AgentRuntime(rules::Plan plan, RuntimeOptions options, const Clock& clock);
+  /// `time`: the wall and monotonic clocks and the timers (net::real_time() in the agent).
+  AgentRuntime(rules::Plan plan, RuntimeOptions options, net::TimeSource& time);
   ~AgentRuntime();
   AgentRuntime(const AgentRuntime&) = delete;
   AgentRuntime& operator=(const AgentRuntime&) = delete;

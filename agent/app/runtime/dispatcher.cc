@@ -6,7 +6,6 @@
 #include <atomic>
 #include <cmath>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <random>
 
@@ -15,17 +14,18 @@
 namespace backout::agent {
 
 struct Dispatcher::Worker {
-  Worker(boost::asio::any_io_executor ex, std::unique_ptr<alerting::Channel> ch)
-      : strand(boost::asio::make_strand(ex)), timer(strand), channel(std::move(ch)) {}
+  Worker(boost::asio::any_io_executor ex, std::unique_ptr<alerting::Channel> ch,
+         net::TimeSource& time)
+      : strand(boost::asio::make_strand(ex)), timer(time.timer(strand)), channel(std::move(ch)) {}
   boost::asio::strand<boost::asio::any_io_executor> strand;
-  boost::asio::steady_timer timer;
+  std::unique_ptr<net::Timer> timer;
   std::unique_ptr<alerting::Channel> channel;
   bool busy = false;
   std::atomic<bool> stopped{false};
   std::mt19937_64 rng{std::random_device{}()};
 };
 
-Dispatcher::Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, const Clock& clock,
+Dispatcher::Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, net::TimeSource& clock,
                        AgentMetrics& metrics, Timeline& timeline, std::chrono::minutes offset)
     : executor_(std::move(executor)),
       outbox_(outbox),
@@ -37,7 +37,7 @@ Dispatcher::Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, co
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::add_channel(std::unique_ptr<alerting::Channel> channel) {
-  workers_.push_back(std::make_shared<Worker>(executor_, std::move(channel)));
+  workers_.push_back(std::make_shared<Worker>(executor_, std::move(channel), clock_));
 }
 
 std::vector<std::string> Dispatcher::channel_names() const {
@@ -115,13 +115,11 @@ void Dispatcher::stop(Duration grace, std::function<void()> cancel) {
   for (const auto& w : workers_) {
     w->stopped = true;
     boost::asio::post(w->strand, [w, grace, cancel] {
-      w->timer.cancel();
+      w->timer->cancel();
       if (w->busy && cancel) {
         // The worker's timer waits no more for a retry now: it bounds the delivery in flight.
-        w->timer.expires_after(
-            std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace));
-        w->timer.async_wait([cancel](const boost::system::error_code& ec) {
-          if (!ec) {
+        w->timer->wait(grace, [cancel](bool fired) {
+          if (fired) {
             cancel();
           }
         });
@@ -131,9 +129,8 @@ void Dispatcher::stop(Duration grace, std::function<void()> cancel) {
 }
 
 void Dispatcher::schedule(const std::shared_ptr<Worker>& w, Duration delay) {
-  w->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
-  w->timer.async_wait([this, w](const boost::system::error_code& ec) {
-    if (!ec && !w->stopped) {
+  w->timer->wait(delay, [this, w](bool fired) {
+    if (fired && !w->stopped) {
       pump(w);
     }
   });
@@ -162,7 +159,7 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
     boost::asio::post(w->strand, [this, w, msg, started, r] {
       w->busy = false;
       if (w->stopped) {
-        w->timer.cancel();  // the stop's grace for this delivery: it has finished
+        w->timer->cancel();  // the stop's grace for this delivery: it has finished
       }
       const TimePoint done = clock_.now();
       const std::string channel = w->channel->name();

@@ -5,8 +5,8 @@
 // in order, once it is back. Sending never blocks the scheduler.
 //
 // Thread-safety: submit() from any thread (the scheduler calls it under the watch's lock);
-// workers run on their own strands. Time: timestamps from the injected Clock; waits on steady
-// timers.
+// workers run on their own strands. Time: timestamps and waits from the injected TimeSource
+// (tests drive it with a manual clock).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -21,12 +21,14 @@
 #include "app/runtime/timeline.h"
 #include "backout/alerting/channel.h"
 #include "backout/core/clock.h"
+#include "backout/net/time_source.h"
 
 namespace backout::agent {
 
 class Dispatcher {
  public:
-  Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, const Clock& clock,
+  /// `time` stamps the outbox and the timeline and runs the retry waits.
+  Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, net::TimeSource& time,
              AgentMetrics& metrics, Timeline& timeline, std::chrono::minutes offset);
   ~Dispatcher();
 
@@ -67,7 +69,7 @@ class Dispatcher {
 
   boost::asio::any_io_executor executor_;
   Outbox& outbox_;
-  const Clock& clock_;
+  net::TimeSource& clock_;
   AgentMetrics& metrics_;
   Timeline& timeline_;
   std::chrono::minutes offset_;

@@ -1,31 +1,24 @@
 #include "app/runtime/guarded_clock.h"
 
-#include <chrono>
-
 namespace backout::agent {
 
-Duration GuardedClock::steady() {
-  return std::chrono::duration_cast<Duration>(
-      std::chrono::steady_clock::now().time_since_epoch());
-}
-
-GuardedClock::GuardedClock(const Clock& wall, ClockGuard::Options options, Monotonic mono)
-    : wall_(wall), mono_(std::move(mono)), guard_(wall.now(), mono_(), options) {}
+GuardedClock::GuardedClock(net::TimeSource& base, ClockGuard::Options options)
+    : base_(base), guard_(base.now(), base.steady(), options) {}
 
 TimePoint GuardedClock::now() const {
   std::lock_guard lock(mu_);
-  return guard_.now(mono_());
+  return guard_.now(base_.steady());
 }
 
 std::optional<ClockGuard::Event> GuardedClock::poll() {
   std::lock_guard lock(mu_);
-  const Duration mono = mono_();
-  return guard_.observe(wall_.now(), mono);
+  const Duration mono = base_.steady();
+  return guard_.observe(base_.now(), mono);
 }
 
 Duration GuardedClock::offset() const {
   std::lock_guard lock(mu_);
-  return wall_.now() - guard_.now(mono_());
+  return base_.now() - guard_.now(base_.steady());
 }
 
 }  // namespace backout::agent

@@ -1,5 +1,5 @@
-// The running agent's clock: the injected wall clock, held on monotonic time across a step by a
-// ClockGuard (backout/core/clock_guard.h; issue 14, defect 4). Everything in the runtime that
+// The running agent's clock: the injected time source's wall clock, held on its monotonic time
+// across a step by a ClockGuard (backout/core/clock_guard.h; issue 14, defect 4). Everything in the runtime that
 // stamps or compares times (the watch, the acts, the dispatcher, the timeline, the sources'
 // table) reads this one clock, so they all agree while a step is pending and move together when
 // the runtime takes it (AgentRuntime shifts the watch and the outbox at that moment).
@@ -11,21 +11,22 @@
 #include <mutex>
 #include <optional>
 
-#include "backout/core/clock.h"
 #include "backout/core/clock_guard.h"
+#include "backout/net/time_source.h"
 
 namespace backout::agent {
 
-class GuardedClock final : public Clock {
+class GuardedClock final : public net::TimeSource {
  public:
-  /// A monotonic reading: time since any fixed origin (steady_clock by default).
-  using Monotonic = std::function<Duration()>;
-  static Duration steady();
-
-  GuardedClock(const Clock& wall, ClockGuard::Options options, Monotonic mono = steady);
+  /// `base` gives the wall clock to guard, the monotonic clock and the timers.
+  GuardedClock(net::TimeSource& base, ClockGuard::Options options);
 
   /// The agent's time: the wall clock while no step is pending.
   TimePoint now() const override;
+  Duration steady() const override { return base_.steady(); }
+  std::unique_ptr<net::Timer> timer(boost::asio::any_io_executor executor) override {
+    return base_.timer(std::move(executor));
+  }
   /// Reads both clocks and compares them (ClockGuard::observe). On kApplied, now() has moved by
   /// the step when this returns.
   std::optional<ClockGuard::Event> poll();
@@ -34,8 +35,7 @@ class GuardedClock final : public Clock {
   const ClockGuard::Options& options() const { return guard_.options(); }
 
  private:
-  const Clock& wall_;
-  Monotonic mono_;
+  net::TimeSource& base_;
   mutable std::mutex mu_;
   ClockGuard guard_;
 };

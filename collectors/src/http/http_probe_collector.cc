@@ -35,7 +35,7 @@ class HttpProbe final : public PeriodicRunner {
  public:
   HttpProbe(const CollectorContext& ctx, Duration every, net::HttpClientRequest request,
             std::vector<int> expect_status, std::optional<boost::regex> expect_body)
-      : PeriodicRunner(ctx.executor, ctx.sink, every),
+      : PeriodicRunner(ctx.executor, ctx.sink, every, ctx.time),
         http_(ctx.http),
         request_(std::move(request)),
         expect_status_(std::move(expect_status)),

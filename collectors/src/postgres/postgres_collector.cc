@@ -96,13 +96,13 @@ class PostgresProbe final : public PeriodicRunner {
  public:
   PostgresProbe(const CollectorContext& ctx, PostgresConnInfo info, std::string query,
                 Duration every, Duration timeout, bool watch_connection)
-      : PeriodicRunner(ctx.executor, ctx.sink, every),
+      : PeriodicRunner(ctx.executor, ctx.sink, every, ctx.time),
         info_(std::move(info)),
         query_(std::move(query)),
         timeout_(timeout),
         watch_connection_(watch_connection),
         deadline_timer_(strand()),
-        release_timer_(strand()),
+        release_timer_(time().timer(strand())),
         resolver_(strand()),
         socket_(strand()) {}
 
@@ -147,7 +147,7 @@ class PostgresProbe final : public PeriodicRunner {
 
   void release() override {
     held_ = false;
-    release_timer_.cancel();
+    release_timer_->cancel();
     close_connection();
   }
 
@@ -458,9 +458,9 @@ class PostgresProbe final : public PeriodicRunner {
       held_ = true;
       ++held_gen_;
       watch_held();
-      release_timer_.expires_at(next_due() - std::min(kReleaseMargin, every() / 4));
-      release_timer_.async_wait([self = self<PostgresProbe>(), gen = held_gen_](error_code ec) {
-        if (!ec && self->held_ && gen == self->held_gen_) {
+      release_timer_->wait(next_due() - std::min(kReleaseMargin, every() / 4) - steady(),
+                           [self = self<PostgresProbe>(), gen = held_gen_](bool fired) {
+        if (fired && self->held_ && gen == self->held_gen_) {
           self->release();
         }
       });
@@ -525,7 +525,7 @@ class PostgresProbe final : public PeriodicRunner {
   const bool watch_connection_;
 
   asio::steady_timer deadline_timer_;
-  asio::steady_timer release_timer_;  // closes the held connection before the next check
+  std::unique_ptr<net::Timer> release_timer_;  // closes the held connection before the next check
   asio::ip::tcp::resolver resolver_;
   asio::posix::stream_descriptor socket_;  // a dup of libpq's socket
   PGconn* conn_ = nullptr;

@@ -19,7 +19,7 @@ class PrometheusScraper final : public PeriodicRunner {
  public:
   PrometheusScraper(const CollectorContext& ctx, Duration every, net::HttpClientRequest request,
                     std::size_t max_series)
-      : PeriodicRunner(ctx.executor, ctx.sink, every),
+      : PeriodicRunner(ctx.executor, ctx.sink, every, ctx.time),
         http_(ctx.http),
         request_(std::move(request)),
         max_series_(max_series) {}

@@ -219,7 +219,7 @@ class PromqlRunner final : public PeriodicRunner {
  public:
   PromqlRunner(const CollectorContext& ctx, Duration every, std::chrono::milliseconds timeout,
                std::vector<Query> queries)
-      : PeriodicRunner(ctx.executor, ctx.sink, every),
+      : PeriodicRunner(ctx.executor, ctx.sink, every, ctx.time),
         http_(ctx.http),
         timeout_(timeout),
         queries_(std::move(queries)) {}

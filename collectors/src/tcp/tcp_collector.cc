@@ -34,7 +34,7 @@ class TcpProbe final : public PeriodicRunner {
  public:
   TcpProbe(const CollectorContext& ctx, Duration every, Duration timeout, std::string host,
            std::string port)
-      : PeriodicRunner(ctx.executor, ctx.sink, every),
+      : PeriodicRunner(ctx.executor, ctx.sink, every, ctx.time),
         timeout_(timeout),
         host_(std::move(host)),
         port_(std::move(port)),

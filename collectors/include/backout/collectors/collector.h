@@ -17,6 +17,7 @@
 
 #include "backout/core/result.h"
 #include "backout/core/time.h"
+#include "backout/net/time_source.h"
 #include "backout/rules/plan.h"
 #include "backout/rules/sample.h"
 #include "backout/rules/source_options.h"
@@ -62,6 +63,8 @@ struct CollectorContext {
   net::HttpClient* http = nullptr;  // shared HTTP(S) client
   SecretResolver resolve_secret;
   PushHub* push = nullptr;  // where the HTTP push API delivers (push_hub.h); for `push` sources
+  /// The clocks and timers of the schedule (tests: a manual clock); null: net::real_time().
+  net::TimeSource* time = nullptr;
 };
 
 class Collector {
