@@ -121,9 +121,10 @@ std::string severity_text(const std::optional<rules::Severity>& s) {
 }  // namespace
 
 struct AgentRuntime::Impl {
-  Impl(rules::Plan p, RuntimeOptions o, net::TimeSource& c)
+  Impl(rules::Plan p, RuntimeOptions o, net::TimeSource& c, RuntimeParts rp)
       : plan(std::move(p)),
         options(o),
+        parts(std::move(rp)),
         guarded(c, o.clock),
         clock(guarded),
         io(),
@@ -155,6 +156,7 @@ struct AgentRuntime::Impl {
 
   rules::Plan plan;
   RuntimeOptions options;
+  RuntimeParts parts;
   // The one clock of the runtime: the injected wall clock held on monotonic time across a step.
   GuardedClock guarded;
   GuardedClock& clock;
@@ -204,8 +206,11 @@ struct AgentRuntime::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
 };
 
-AgentRuntime::AgentRuntime(rules::Plan plan, RuntimeOptions options, net::TimeSource& clock)
-    : impl_(std::make_unique<Impl>(std::move(plan), options, clock)) {}
+AgentRuntime::AgentRuntime(rules::Plan plan, RuntimeOptions options, net::TimeSource& clock,
+                           RuntimeParts parts)
+    : impl_(std::make_unique<Impl>(std::move(plan), options, clock, std::move(parts))) {}
+
+boost::asio::io_context& AgentRuntime::io() { return impl_->io; }
 
 AgentRuntime::~AgentRuntime() {
   stop();
@@ -251,7 +256,8 @@ Status AgentRuntime::prepare() {
   m.dispatcher = std::make_unique<Dispatcher>(m.io.get_executor(), *m.outbox, m.clock, m.metrics,
                                               m.timeline(), off);
   // Collectors, one per source, each on its own strand.
-  collectors::Registry registry = collectors::builtin_registry();
+  const collectors::Registry registry =
+      m.parts.sources ? *m.parts.sources : collectors::builtin_registry();
   std::vector<std::string> problems;
   for (const rules::Source& src : m.plan.sources) {
     m.sources.add(src.id, src.kind);
@@ -291,7 +297,9 @@ Status AgentRuntime::prepare() {
     alerting::ChannelOptions copts;
     // The chat entry is "chat" whatever its kind, so it never clashes with notify.webhook.
     copts.name = ch == &m.plan.notify.chat ? "chat" : (*ch)->kind;
-    auto channel = alerting::make_channel(**ch, m.delivery_http, resolver, copts);
+    auto channel = m.parts.channel
+                       ? m.parts.channel(**ch, copts.name)
+                       : alerting::make_channel(**ch, m.delivery_http, resolver, copts);
     if (!channel.ok()) {
       problems.push_back("notify." + (*ch)->kind + ": " + channel.error());
       continue;
@@ -759,6 +767,22 @@ void AgentRuntime::run() {
   if (m.stopping) {
     return;
   }
+  start();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < std::max(1, m.options.io_threads); ++i) {
+    threads.emplace_back([&m] { m.io.run(); });
+  }
+  m.io.run();
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+void AgentRuntime::start() {
+  Impl& m = *impl_;
+  if (m.stopping || m.work) {
+    return;
+  }
   m.work.emplace(m.io.get_executor());
   if (sd_watchdog_enabled(0, &m.watchdog_usec) <= 0) {
     m.watchdog_usec = 0;
@@ -781,14 +805,6 @@ void AgentRuntime::run() {
                format_clock(m.plan.window.end.at, m.plan.window.offset()),
                format_offset(m.plan.window.offset()),
                format_clock(m.plan.window.point_of_no_return(), m.plan.window.offset()));
-  std::vector<std::thread> threads;
-  for (int i = 1; i < std::max(1, m.options.io_threads); ++i) {
-    threads.emplace_back([&m] { m.io.run(); });
-  }
-  m.io.run();
-  for (auto& t : threads) {
-    t.join();
-  }
 }
 
 void AgentRuntime::stop() {

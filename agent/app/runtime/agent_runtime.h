@@ -9,11 +9,16 @@
 // periods on steady timers.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "backout/alerting/channel.h"
+#include "backout/collectors/collector.h"
 #include "backout/core/clock.h"
 #include "backout/core/clock_guard.h"
 #include "backout/net/time_source.h"
@@ -35,10 +40,23 @@ struct RuntimeOptions {
   ClockGuard::Options clock;
 };
 
+/// What the runtime is assembled from besides the plan and time: the built-in kinds in the agent,
+/// fakes in a test.
+struct RuntimeParts {
+  /// The source kinds; empty: collectors::builtin_registry().
+  std::optional<collectors::Registry> sources;
+  /// Builds the channel of a notify entry, named `name` (its `channel` label); empty:
+  /// alerting::make_channel on the runtime's HTTP client.
+  std::function<Result<std::unique_ptr<alerting::Channel>>(const rules::Channel& spec,
+                                                           const std::string& name)>
+      channel;
+};
+
 class AgentRuntime {
  public:
   /// `time`: the wall and monotonic clocks and the timers (net::real_time() in the agent).
-  AgentRuntime(rules::Plan plan, RuntimeOptions options, net::TimeSource& time);
+  AgentRuntime(rules::Plan plan, RuntimeOptions options, net::TimeSource& time,
+               RuntimeParts parts = {});
   ~AgentRuntime();
   AgentRuntime(const AgentRuntime&) = delete;
   AgentRuntime& operator=(const AgentRuntime&) = delete;
@@ -49,6 +67,9 @@ class AgentRuntime {
   /// Starts collectors, the scheduler and the dispatcher and runs until stop(); returns after
   /// every thread has finished (within a second of stop()).
   void run();
+  /// start() without the threads: a test runs io() itself (ManualTime::advance(d, io())).
+  void start();
+  boost::asio::io_context& io();
   /// Asks run() to return. Idempotent; safe from any thread.
   void stop();
 
