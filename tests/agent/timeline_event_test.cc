@@ -40,7 +40,8 @@ std::vector<TimelineEvent> every_kind() {
       ev(SourceChanged{"portal", true, ""}),
       ev(Delivery{"chat", "breach:login_failure_rate#1", Delivery::Outcome::kRetry, 3,
                   "HTTP 503"}),
-      ev(AgentLifecycle{AgentLifecycle::What::kRestarted}),
+      ev(AgentLifecycle{AgentLifecycle::What::kRestarted, ""}),
+      ev(AgentLifecycle{AgentLifecycle::What::kStoreRecovered, "file is not a database"}),
       ev(ClockStepped{ClockGuard::Outcome::kApplied, -3599.998765, at("2026-06-07T02:12:01Z")}),
       ev(Acknowledged{{"login_failure_rate", "manual_1"}, "@john.smith"}),
       ev(FixForwardDeclared{"login_failure_rate", at("2026-06-07T03:40:00+01:00"), "@john.smith",
@@ -118,11 +119,11 @@ TEST(TimelineEventTest, TheWireFormatIsTheTimelinesOwn) {
             R"({"at": "2026-06-07T03:12:00.250+01:00", "kind": "delivery", "channel": "chat", )"
             R"("key": "breach:login_failure_rate#1", "outcome": "retry", "attempts": 3, )"
             R"("detail": "HTTP 503"})");
-  EXPECT_EQ(encode(all[13]),
+  EXPECT_EQ(encode(all[14]),
             R"({"at": "2026-06-07T03:12:00.250+01:00", "kind": "fix_forward", "trigger": )"
             R"("login_failure_rate", "eta": "2026-06-07T03:40:00+01:00", "by": "@john.smith", )"
             R"("before_point_of_no_return": false})");
-  EXPECT_EQ(encode(all[15]),
+  EXPECT_EQ(encode(all[16]),
             R"({"at": "2026-06-07T03:12:00.250+01:00", "kind": "decision", "decision": "go", )"
             R"("by": "@jane.doe", "note": "", "accepted": ["page_load_time:major"]})");
   EXPECT_EQ(encode(all.back()), std::get<Unknown>(all.back().body).json)

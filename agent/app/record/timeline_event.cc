@@ -271,7 +271,8 @@ constexpr std::initializer_list<rules::Phase> kPhases = {
 constexpr std::initializer_list<Delivery::Outcome> kDeliveryOutcomes = {
     Delivery::Outcome::kDelivered, Delivery::Outcome::kRetry, Delivery::Outcome::kDropped};
 constexpr std::initializer_list<AgentLifecycle::What> kLifecycle = {
-    AgentLifecycle::What::kStarted, AgentLifecycle::What::kRestarted};
+    AgentLifecycle::What::kStarted, AgentLifecycle::What::kRestarted,
+    AgentLifecycle::What::kStoreRecovered};
 constexpr std::initializer_list<ClockGuard::Outcome> kClockOutcomes = {
     ClockGuard::Outcome::kDetected, ClockGuard::Outcome::kApplied, ClockGuard::Outcome::kReverted};
 constexpr std::initializer_list<rules::HumanDecision::Kind> kDecisions = {
@@ -327,7 +328,7 @@ Result<EventBody> decode_body(const std::string& kind, const json::object& o,
     d.detail = r.str_or_empty("detail");
     body = std::move(d);
   } else if (kind == "agent") {
-    body = AgentLifecycle{r.one_of("event", kLifecycle, record_name)};
+    body = AgentLifecycle{r.one_of("event", kLifecycle, record_name), r.str_or_empty("detail")};
   } else if (kind == "clock_step") {
     ClockStepped c;
     c.outcome = r.one_of("outcome", kClockOutcomes, clock_name);
@@ -428,7 +429,15 @@ std::string_view to_string(Delivery::Outcome o) {
 }
 
 std::string_view to_string(AgentLifecycle::What w) {
-  return w == AgentLifecycle::What::kRestarted ? "restarted" : "started";
+  switch (w) {
+    case AgentLifecycle::What::kStarted:
+      return "started";
+    case AgentLifecycle::What::kRestarted:
+      return "restarted";
+    case AgentLifecycle::What::kStoreRecovered:
+      return "store_recovered";
+  }
+  return "started";
 }
 
 std::string_view TimelineEvent::kind() const {
@@ -498,7 +507,12 @@ std::string encode(const TimelineEvent& e, Encoding encoding) {
                 .integer("attempts", d.attempts)
                 .str("detail", d.detail);
           },
-          [&](const AgentLifecycle& a) { w.str("event", to_string(a.event)); },
+          [&](const AgentLifecycle& a) {
+            w.str("event", to_string(a.event));
+            if (!a.detail.empty()) {
+              w.str("detail", a.detail);
+            }
+          },
           [&](const ClockStepped& c) {
             w.str("outcome", backout::to_string(c.outcome))
                 .exact("by_seconds", c.by_seconds)

@@ -13,7 +13,7 @@
 //   phase           phase
 //   source          source, up, error (down only)
 //   delivery        channel, key, outcome (delivered, retry, dropped), attempts, detail
-//   agent           event (started, restarted)
+//   agent           event (started, restarted, store_recovered), detail (when not empty)
 //   clock_step      outcome (detected, applied, reverted), by_seconds, wall
 //   ack             triggers [ids], by
 //   fix_forward     trigger, eta, by, before_point_of_no_return
@@ -95,8 +95,11 @@ struct Delivery {
 };
 
 struct AgentLifecycle {
-  enum class What { kStarted, kRestarted };
+  /// kStoreRecovered: the state store was damaged, moved aside and started afresh (detail: why
+  /// and where it went).
+  enum class What { kStarted, kRestarted, kStoreRecovered };
   What event = What::kStarted;
+  std::string detail;
   bool operator==(const AgentLifecycle&) const = default;
 };
 
@@ -234,6 +237,6 @@ std::vector<TimelineEvent> tick_events(const rules::Plan& plan, const rules::Tic
 std::string json_number(double v);
 
 std::string_view to_string(Delivery::Outcome o);       // delivered, retry, dropped
-std::string_view to_string(AgentLifecycle::What w);    // started, restarted
+std::string_view to_string(AgentLifecycle::What w);    // started, restarted, store_recovered
 
 }  // namespace backout::agent::record

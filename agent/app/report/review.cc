@@ -789,6 +789,9 @@ class Builder {
                          : "state restored from the store");
         } else if (what == "started") {
           add_row(e.at, "Agent started", "a new state store for this release and window");
+        } else if (what == "store_recovered") {
+          add_row(e.at, "State store damaged",
+                  str(o, "detail") + "; the agent started afresh, without the history before");
         } else {
           add_row(e.at, "Agent " + what, "");
         }

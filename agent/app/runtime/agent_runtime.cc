@@ -181,6 +181,7 @@ struct AgentRuntime::Impl {
   // delivery in flight a grace to finish (see stop()).
   net::HttpClient delivery_http;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::optional<std::string> store_recovered;  // the damaged store moved aside at start, if any
   bool baselines_saved = false;
   bool final_flag_saved = false;
   bool episodes_unsaved = false;  // the episodes changed since the store last took them
@@ -366,6 +367,18 @@ Status AgentRuntime::prepare() {
   {
     std::lock_guard lock(m.watch_mu);
     m.status_changed(m.clock.now());
+    if (m.store_recovered) {
+      // Chat is told once (the key is unique per store): nobody is paged.
+      rules::Page page;
+      page.kind = rules::PageKind::kAct;
+      page.at = m.clock.now();
+      page.key = "store_recovered:" + std::to_string(page.at.time_since_epoch().count());
+      page.reason = "the agent's state store was damaged and has been started afresh: " +
+                    *m.store_recovered +
+                    ". Acknowledgements, open breaches and undelivered messages from before are "
+                    "not restored";
+      m.dispatcher->submit({page}, m.message_context(page.at));
+    }
   }
   return {};
 }
@@ -481,11 +494,21 @@ void AgentRuntime::Impl::tick() {
 }
 
 Status AgentRuntime::Impl::open_store() {
-  auto opened = StateStore::open(plan.state_dir);
+  const std::string now_suffix = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
+  auto opened = StateStore::open_or_recover(plan.state_dir, now_suffix);
   if (!opened.ok()) {
     return Error{opened.error()};
   }
   store = std::move(opened).value();
+  if (store->recovered()) {
+    // Issue 14, item 11: a watch without last night's history beats no watch.
+    store_recovered = *store->recovered();
+    metrics.on_error("state_store_damaged");
+    spdlog::error("{}; started a fresh state store: acknowledgements, open breaches and "
+                  "undelivered messages from before are not restored",
+                  *store_recovered);
+  }
   auto on_error = [this](const std::string& e) {
     metrics.on_error("state_store");
     spdlog::error("{}; continuing, but this event may not survive a restart", e);
@@ -573,6 +596,11 @@ Status AgentRuntime::Impl::open_store() {
     timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});
     timeline().append({{clock.now(), plan.window.offset()},
                        record::AgentLifecycle{record::AgentLifecycle::What::kStarted}});
+  }
+  if (store_recovered) {
+    timeline().append(
+        {{clock.now(), plan.window.offset()},
+         record::AgentLifecycle{record::AgentLifecycle::What::kStoreRecovered, *store_recovered}});
   }
   return {};
 }

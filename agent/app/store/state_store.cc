@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "backout/core/text.h"
+
 namespace backout::agent {
 namespace {
 
@@ -85,7 +87,25 @@ OutboxMessage read_message(const Stmt& s) {
 
 }  // namespace
 
+namespace {
+
+bool damage_code(int code) {
+  const int primary = code & 0xff;
+  return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& dir) {
+  bool damaged = false;
+  return open_checked(dir, damaged);
+}
+
+// open(); `damaged` tells whether the failure is the file's own (then, and only then,
+// open_or_recover moves it aside).
+Result<std::unique_ptr<StateStore>> StateStore::open_checked(const std::string& dir,
+                                                             bool& damaged) {
+  damaged = false;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -105,14 +125,54 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& dir) {
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                              "PRAGMA foreign_keys=ON"}) {
     if (Status st = s->exec(pragma); !st.ok()) {
+      damaged = damage_code(sqlite3_extended_errcode(s->db_));
       return Error{"the state store " + s->path_ + " is not usable: " + st.error() +
-                   " (is it a SQLite database? is the directory writable?)"};
+                   (damaged ? "" : " (is the directory writable?)")};
     }
   }
-  if (Status st = s->migrate(); !st.ok()) {
+  // A truncated or damaged file often opens: the quick check reads every page.
+  {
+    Stmt q(s->db_, "PRAGMA quick_check");
+    const int rc = q.ok() ? q.step() : sqlite3_errcode(s->db_);
+    if (rc != SQLITE_ROW || q.text(0) != "ok") {
+      const std::string what = rc == SQLITE_ROW ? q.text(0) : sqlite3_errmsg(s->db_);
+      damaged = rc == SQLITE_ROW || damage_code(rc);
+      return Error{"the state store " + s->path_ + " is not usable: the integrity check says " +
+                   printable(what)};
+    }
+  }
+  if (Status st = s->migrate(&damaged); !st.ok()) {
     return Error{st.error()};
   }
   return s;
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::open_or_recover(const std::string& dir,
+                                                                const std::string& suffix) {
+  bool damaged = false;
+  auto first = open_checked(dir, damaged);
+  if (first.ok() || !damaged) {
+    return first;
+  }
+  const fs::path path = fs::path(dir) / "state.db";
+  const fs::path aside = fs::path(dir) / ("state-damaged-" + suffix + ".db");
+  std::error_code ec;
+  fs::rename(path, aside, ec);
+  if (ec) {
+    return Error{first.error() + "; moving it aside as " + aside.string() + " failed too: " +
+                 ec.message()};
+  }
+  for (const char* ext : {"-wal", "-shm"}) {
+    std::error_code ignored;
+    fs::rename(path.string() + ext, aside.string() + ext, ignored);
+  }
+  auto fresh = open(dir);
+  if (!fresh.ok()) {
+    return Error{first.error() + "; moved aside as " + aside.string() +
+                 ", but a fresh store cannot be started: " + fresh.error()};
+  }
+  (*fresh)->recovered_ = first.error() + "; moved aside as " + aside.string();
+  return fresh;
 }
 
 StateStore::~StateStore() {
@@ -136,8 +196,9 @@ Status StateStore::set_query_only(bool on) {
   return exec(on ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF");
 }
 
-// Called before the store is shared (open) or with mu_ held (archive_and_reset).
-Status StateStore::migrate() {
+// Called before the store is shared (open) or with mu_ held (archive_and_reset). `damaged`, when
+// given, is set when the failure is the file's own (an unreadable schema version).
+Status StateStore::migrate(bool* damaged) {
   if (Status s = exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT "
                       "NULL)");
       !s.ok()) {
@@ -147,7 +208,15 @@ Status StateStore::migrate() {
   {
     Stmt q(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
     if (q.ok() && q.step() == SQLITE_ROW) {
-      version = std::stoi(q.text(0));
+      auto v = parse_whole_number(q.text(0), 1000000);
+      if (!v) {
+        if (damaged != nullptr) {
+          *damaged = true;
+        }
+        return Error{"the state store " + path_ + " is not usable: its schema_version is '" +
+                     printable(q.text(0)) + "', not a number"};
+      }
+      version = static_cast<int>(*v);
     }
   }
   if (version > kSchemaVersion) {

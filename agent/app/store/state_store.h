@@ -47,8 +47,17 @@ class StateStore {
   static constexpr int kSchemaVersion = 1;
 
   /// Opens (creating) `dir`/state.db. Fails with the reason (directory not writable, not a
-  /// database, a newer schema than this agent knows).
+  /// database, damaged, a newer schema than this agent knows).
   static Result<std::unique_ptr<StateStore>> open(const std::string& dir);
+  /// open(), for the running agent: a store that is damaged (not a database, a failed
+  /// integrity check, a truncated file, an unreadable schema version) is moved aside as
+  /// state-damaged-<suffix>.db (with its -wal and -shm) and a fresh store is started, because
+  /// a watch without last night's history beats no watch; recovered() then says what was lost.
+  /// Other failures (permissions, a newer schema) fail as open() does: nothing is moved.
+  static Result<std::unique_ptr<StateStore>> open_or_recover(const std::string& dir,
+                                                             const std::string& suffix);
+  /// Set by open_or_recover() when it started afresh: why, and where the damaged file went.
+  const std::optional<std::string>& recovered() const { return recovered_; }
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
@@ -95,10 +104,12 @@ class StateStore {
  private:
   StateStore() = default;
   Status exec(const std::string& sql);
-  Status migrate();
+  Status migrate(bool* damaged = nullptr);
+  static Result<std::unique_ptr<StateStore>> open_checked(const std::string& dir, bool& damaged);
 
   std::string dir_;
   std::string path_;
+  std::optional<std::string> recovered_;
   sqlite3* db_ = nullptr;
   std::mutex mu_;
 };
