@@ -424,6 +424,38 @@ TEST_F(PushCollectorTest, InvalidPushedValuesAreMalformed) {
   EXPECT_TRUE(sink_.last().records.empty());
 }
 
+// Issue 14, item 13: datagrams the kernel dropped because the socket's queue was full were
+// invisible. Each attempt now carries how many were lost before its datagram (SO_RXQ_OVFL).
+TEST_F(PushCollectorTest, DatagramsTheKernelDroppedAreCounted) {
+  auto c = start(source(std::nullopt, std::string("127.0.0.1:0")));
+  ASSERT_NE(c, nullptr);
+  ASSERT_NE(port_, 0);
+  // The collector's strand does not run while these are sent: far more than the receive
+  // queue holds (net.core.rmem_max caps it at a few hundred KiB) queue up in the kernel.
+  udp::socket out(ioc_, udp::endpoint(udp::v4(), 0));
+  const std::string datagram = "app_requests:1|c|#pad:" + std::string(1000, 'x');
+  const int sent = 20000;
+  for (int i = 0; i < sent; ++i) {
+    out.send_to(asio::buffer(datagram), udp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  }
+  // Read what the kernel kept: then every sent datagram is either read or counted as lost.
+  std::size_t read = 0;
+  std::size_t lost = 0;
+  testing::run_until(ioc_, [&] {
+    read = 0;
+    lost = 0;
+    for (const auto& a : sink_.attempts()) {
+      read += a.outcome.samples > 0 ? 1 : 0;
+      lost += a.outcome.lost;
+    }
+    return read + lost >= static_cast<std::size_t>(sent);
+  });
+  EXPECT_GT(lost, 0u) << "the queue overflowed";
+  EXPECT_GT(read, 0u);
+  EXPECT_EQ(read + lost, static_cast<std::size_t>(sent)) << "nothing unaccounted for";
+  stop(*c);
+}
+
 TEST_F(PushCollectorTest, StopUnsubscribesAndNothingReachesTheSinkAfterIt) {
   auto c = start(source());
   ASSERT_TRUE(hub_.deliver("events", {sample("logins", 1, Type::kCounter)}));

@@ -37,6 +37,7 @@ struct AgentMetrics::Impl {
   prometheus::Family<prometheus::Counter>* source_failures = nullptr;
   prometheus::Family<prometheus::Counter>* source_malformed = nullptr;
   prometheus::Family<prometheus::Counter>* source_dropped = nullptr;
+  prometheus::Family<prometheus::Counter>* source_lost = nullptr;
   prometheus::Family<prometheus::Counter>* notifications = nullptr;
   prometheus::Family<prometheus::Gauge>* outbox_depth = nullptr;
   prometheus::Family<prometheus::Gauge>* outbox_age = nullptr;
@@ -113,6 +114,11 @@ AgentMetrics::AgentMetrics(const rules::Plan& plan) : impl_(std::make_unique<Imp
                                  .Name("backout_source_malformed_total")
                                  .Help("Malformed lines or values skipped per source")
                                  .Register(r);
+  impl_->source_lost = &BuildCounter()
+                            .Name("backout_source_datagrams_lost_total")
+                            .Help("StatsD datagrams the kernel dropped before the agent read "
+                                  "them (the socket's receive queue was full), per source")
+                            .Register(r);
   impl_->source_dropped = &BuildCounter()
                                .Name("backout_source_dropped_total")
                                .Help("Samples dropped at a limit per source")
@@ -203,6 +209,9 @@ AgentMetrics::AgentMetrics(const rules::Plan& plan) : impl_(std::make_unique<Imp
     impl_->source_failures->Add({{"source", s.id}});
     impl_->source_malformed->Add({{"source", s.id}});
     impl_->source_dropped->Add({{"source", s.id}});
+    if (s.options.has("statsd_listen")) {
+      impl_->source_lost->Add({{"source", s.id}});
+    }
   }
   // Process metrics are written under their standard names by serialize().
 }
@@ -283,6 +292,11 @@ void AgentMetrics::set_http(const std::vector<std::pair<std::string, double>>& s
   for (const auto& [stat, value] : stats) {
     impl_->http->Add({{"stat", stat}}).Set(value);
   }
+}
+
+void AgentMetrics::on_lost(const std::string& source, std::uint64_t datagrams) {
+  std::lock_guard lock(impl_->mu);
+  impl_->source_lost->Add({{"source", source}}).Increment(static_cast<double>(datagrams));
 }
 
 void AgentMetrics::on_clock_step(std::string_view outcome) {

@@ -42,6 +42,8 @@ class AgentMetrics {
   /// After each scrape or probe.
   void on_attempt(const std::string& source, bool up, Duration duration, std::uint64_t malformed,
                   std::uint64_t dropped);
+  /// Datagrams of a push source's StatsD socket that the kernel dropped (a full receive queue).
+  void on_lost(const std::string& source, std::uint64_t datagrams);
   /// Delivery outcomes: delivered, retry, dropped, failed.
   void on_notification(const std::string& channel, const std::string& outcome);
   /// The outbox (issue: durable paging): messages waiting and the age of the oldest, per channel.

@@ -77,6 +77,17 @@ class SourceSink final : public collectors::SampleSink {
       }
     }
     const std::uint64_t malformed = o.malformed + refused;
+    if (o.lost > 0) {
+      metrics_.on_lost(id_, o.lost);
+      lost_ += o.lost;
+      ++lost_reports_;
+      if ((lost_reports_ & (lost_reports_ - 1)) == 0) {  // 1st, 2nd, 4th, 8th, ... time
+        spdlog::warn("source {}: the kernel dropped {} StatsD datagrams ({} so far): the "
+                     "socket's receive queue was full; raise net.core.rmem_max or have the "
+                     "application aggregate before it sends",
+                     id_, o.lost, lost_);
+      }
+    }
     const TimePoint now = clock_.now();
     std::optional<bool> before = table_.record(id_, now, o.up, o.duration, o.error, o.samples,
                                                malformed, o.dropped);
@@ -111,6 +122,8 @@ class SourceSink final : public collectors::SampleSink {
   std::function<void()> on_change_;
   int malformed_logged_ = 0;
   std::uint64_t refused_seen_ = 0;
+  std::uint64_t lost_ = 0;          // StatsD datagrams the kernel dropped, in all
+  std::uint64_t lost_reports_ = 0;  // attempts that reported some
   std::uint64_t refusal_reports_ = 0;
 };
 

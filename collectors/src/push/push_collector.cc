@@ -11,9 +11,14 @@
 // check `stopped_` first, so nothing reaches the sink after stop().
 #include "push/push_collector.h"
 
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
+
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -102,6 +107,7 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
       outcome.samples = counts.samples;
       outcome.malformed = batch.malformed + counts.malformed;
       outcome.dropped = batch.dropped + counts.dropped;
+      outcome.lost = batch.lost;
       // With up, the error says what was skipped (the agent logs it beside the count).
       outcome.error = !batch.first_error.empty() ? batch.first_error : counts.first_error;
     } catch (const std::exception& e) {
@@ -112,33 +118,73 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
   }
 
   void receive() {
-    socket_->async_receive_from(
-        asio::buffer(buffer_), sender_,
-        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_datagram(ec, n); });
+    socket_->async_wait(udp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      self->on_readable(ec);
+    });
   }
 
-  void on_datagram(error_code ec, std::size_t n) {
+  void receive_failed(const std::string& why) {
+    sink_->end_attempt({.up = false, .error = "statsd receive: " + why});
+    retry_.expires_after(kReceiveRetry);
+    retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
+      if (!wait_ec && !self->stopped_) {
+        self->receive();
+      }
+    });
+  }
+
+  // Reads what is queued (at most kBurst datagrams, then yields the strand), then asks the
+  // socket how many datagrams the kernel dropped for a full receive queue (SO_MEMINFO): a queue
+  // that overflowed while the strand was busy is seen, and counted, as soon as it is drained.
+  void on_readable(error_code ec) {
     if (stopped_ || ec == asio::error::operation_aborted) {
       return;
     }
     if (ec) {
-      sink_->end_attempt({.up = false, .error = "statsd receive: " + ec.message()});
-      retry_.expires_after(kReceiveRetry);
-      retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
-        if (!wait_ec && !self->stopped_) {
-          self->receive();
-        }
-      });
+      receive_failed(ec.message());
       return;
     }
+    for (int i = 0; i < kBurst && !stopped_; ++i) {
+      const ssize_t n =
+          ::recv(socket_->native_handle(), buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+          break;
+        }
+        receive_failed(std::strerror(errno));
+        return;
+      }
+      on_datagram(static_cast<std::size_t>(n));
+    }
+    if (stopped_) {
+      return;
+    }
+    std::uint32_t info[SK_MEMINFO_VARS] = {};
+    socklen_t len = sizeof info;
+    if (::getsockopt(socket_->native_handle(), SOL_SOCKET, SO_MEMINFO, info, &len) == 0 &&
+        len > SK_MEMINFO_DROPS * sizeof(std::uint32_t)) {
+      const std::uint32_t total = info[SK_MEMINFO_DROPS];
+      if (total != kernel_dropped_) {
+        PushBatch lost;
+        lost.lost = static_cast<std::uint32_t>(total - kernel_dropped_);  // wraps at 2^32
+        kernel_dropped_ = total;
+        on_batch(std::move(lost));
+      }
+    }
+    receive();
+  }
+
+  void on_datagram(std::size_t n) {
     PushBatch batch;
     const StatsdParseStats stats = parse_statsd(std::string_view(buffer_.data(), n), batch.samples);
     batch.malformed = stats.malformed;
     batch.first_error = stats.first_error;
     batch.dropped = declared_.drop_undeclared(batch.samples);
     on_batch(std::move(batch));
-    receive();
   }
+
+  // Datagrams read per wake-up before the strand is yielded to others.
+  static constexpr int kBurst = 64;
 
   asio::any_io_executor strand_;
   SampleSink* sink_;
@@ -150,7 +196,7 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
   PushHub::SubscriptionId subscription_ = 0;
   std::optional<udp::socket> socket_;
   std::vector<char> buffer_;
-  udp::endpoint sender_;
+  std::uint32_t kernel_dropped_ = 0;  // the socket's drop count (SO_MEMINFO) last seen
   asio::steady_timer retry_;
   bool started_ = false;
   bool stopped_ = false;

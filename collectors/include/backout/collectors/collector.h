@@ -40,6 +40,9 @@ struct AttemptOutcome {
   std::size_t samples = 0;    // samples delivered
   std::size_t malformed = 0;  // lines or values skipped as malformed
   std::size_t dropped = 0;    // samples dropped at a limit
+  /// Datagrams the kernel dropped before the collector read them (StatsD: the socket's receive
+  /// queue was full), since the previous attempt.
+  std::size_t lost = 0;
 };
 
 /// Where a collector delivers its samples (the accumulator).

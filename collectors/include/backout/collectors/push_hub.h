@@ -61,6 +61,7 @@ struct PushBatch {
   std::size_t dropped = 0;            // samples of undeclared metrics, already removed
   std::size_t malformed = 0;          // lines the sender's parser skipped
   std::string first_error;            // the first of those, for the operator
+  std::size_t lost = 0;               // StatsD: datagrams the kernel dropped (a full queue)
 };
 
 /// What deliver() did with a push, for the HTTP answer.
