@@ -29,6 +29,10 @@ class Cursor {
   }
   bool at_end() const { return pos_ >= s_.size(); }
   char peek() const { return at_end() ? '\0' : s_[pos_]; }
+  /// The character `ahead` places on ('\0' past the end).
+  char peek(std::size_t ahead) const {
+    return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0';
+  }
   std::size_t pos() const { return pos_; }
   void advance(std::size_t n = 1) { pos_ += n; }
   bool consume(char c) {
@@ -81,7 +85,8 @@ std::string describe(Cursor& c) {
   return "'" + std::string(r) + "'";
 }
 
-// Parses a quoted label value with \" \\ \n escapes.
+// Parses a quoted label value with \" \\ \n \t \r \xHH escapes (what Measure::text() writes);
+// any other escaped character stands for itself.
 std::optional<std::string> quoted(Cursor& c, ParseError& err) {
   char q = c.peek();
   if (q != '"' && q != '\'') {
@@ -99,7 +104,19 @@ std::optional<std::string> quoted(Cursor& c, ParseError& err) {
         break;
       }
       char e = c.peek();
-      out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+      auto hex = [](char h) {
+        return h >= '0' && h <= '9' ? h - '0'
+               : h >= 'a' && h <= 'f' ? h - 'a' + 10
+               : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                      : -1;
+      };
+      if (e == 'x' && hex(c.peek(1)) >= 0 && hex(c.peek(2)) >= 0) {
+        out += static_cast<char>(hex(c.peek(1)) * 16 + hex(c.peek(2)));
+        c.advance();
+        c.advance();
+      } else {
+        out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+      }
     } else {
       out += ch;
     }

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "app/record/timeline_event.h"
@@ -103,6 +104,30 @@ TEST_F(StateStoreRecoveryTest, TheReportsOpenRefusesADamagedStoreAndMovesNothing
   EXPECT_THAT(s.error(), HasSubstr("file is not a database"));
   EXPECT_EQ(read(db()), "garbage");
   EXPECT_FALSE(fs::exists(aside()));
+}
+
+// Issue 14, item 13: a baseline stored as text was restored as 0 without a word, and a relative
+// trigger measured against 0 breaches on every reading.
+TEST_F(StateStoreRecoveryTest, ABaselineThatIsNotANumberIsNotRestoredAndIsNamed) {
+  {
+    auto s = StateStore::open(dir_.string());
+    ASSERT_TRUE(s.ok()) << s.error();
+    ASSERT_TRUE((*s)->save_baseline("page_load_time", 0.18, TimePoint{}).ok());
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "INSERT INTO baselines (trigger, value, captured_at) VALUES "
+                         "('login_failure_rate', 'two percent', 0)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto s = StateStore::open(dir_.string());
+  ASSERT_TRUE(s.ok()) << s.error();
+  std::vector<std::string> unusable;
+  const auto baselines = (*s)->load_baselines(&unusable);
+  EXPECT_EQ(baselines, (std::map<std::string, double>{{"page_load_time", 0.18}}));
+  EXPECT_EQ(unusable, std::vector<std::string>{"login_failure_rate: 'two percent'"});
 }
 
 TEST_F(StateStoreRecoveryTest, AHealthyStoreIsOpenedAsItIs) {

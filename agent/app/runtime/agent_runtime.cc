@@ -573,7 +573,14 @@ Status AgentRuntime::Impl::open_store() {
   const std::size_t n = store->event_count();
   const std::vector<std::string> events = store->events(0, n);
   rules::HumanActs acts = acts_from_timeline(events);
-  std::map<std::string, double> baselines = store->load_baselines();
+  std::vector<std::string> unusable_baselines;
+  std::map<std::string, double> baselines = store->load_baselines(&unusable_baselines);
+  for (const std::string& u : unusable_baselines) {
+    metrics.on_error("state_store_baseline");
+    spdlog::error("the stored baseline {} is not a number: not restored; a relative trigger "
+                  "without its baseline is inconclusive rather than measured against 0",
+                  u);
+  }
   std::vector<rules::Episode> episodes = store->load_episodes();
   const bool final_sent = store->flag("final_sent").has_value();
   for (std::size_t i = 0; i < plan.triggers.size(); ++i) {

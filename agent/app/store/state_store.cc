@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
+#include <cmath>
 #include <filesystem>
 
 #include "backout/core/text.h"
@@ -469,12 +470,18 @@ Status StateStore::save_baseline(const std::string& trigger, double value, TimeP
   return done(q, "save a baseline");
 }
 
-std::map<std::string, double> StateStore::load_baselines() {
+std::map<std::string, double> StateStore::load_baselines(std::vector<std::string>* unusable) {
   std::lock_guard lock(mu_);
   std::map<std::string, double> out;
-  Stmt q(db_, "SELECT trigger, value FROM baselines");
+  Stmt q(db_, "SELECT trigger, value, typeof(value) FROM baselines");
   while (q.ok() && q.step() == SQLITE_ROW) {
-    out[q.text(0)] = q.real(1);
+    const std::string type = q.text(2);
+    const double v = q.real(1);
+    if ((type == "real" || type == "integer") && std::isfinite(v)) {
+      out[q.text(0)] = v;
+    } else if (unusable != nullptr) {
+      unusable->push_back(printable(q.text(0)) + ": '" + printable(q.text(1)) + "'");
+    }
   }
   return out;
 }

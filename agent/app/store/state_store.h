@@ -97,7 +97,10 @@ class StateStore {
   Status save_episodes(const std::vector<rules::Episode>& episodes);
   std::vector<rules::Episode> load_episodes();
   Status save_baseline(const std::string& trigger, double value, TimePoint at);
-  std::map<std::string, double> load_baselines();
+  /// The stored baselines by trigger. A row whose value is not a finite number (written by
+  /// hand, or by another tool) is left out, and described in `unusable` ("trigger: 'value'"):
+  /// restored as 0 it would make every reading of a relative trigger a breach.
+  std::map<std::string, double> load_baselines(std::vector<std::string>* unusable = nullptr);
   Status set_flag(const std::string& key, const std::string& value);
   std::optional<std::string> flag(const std::string& key);
 
