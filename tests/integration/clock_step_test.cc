@@ -171,5 +171,23 @@ TEST_F(ClockStepTest, ATakenStepKeepsWindowsAndTimersAndPagesNobody) {
   EXPECT_NEAR(metric_or_zero("backout_clock_offset_seconds", {}), 0, 1) << "taken: no offset left";
 }
 
+// Issue 14, item 13: a step back across the window's start entered pre_window with the log line
+// "the deployment window has closed". The phase is a wall-clock matter: back before the start,
+// the agent says so, and pages nobody.
+TEST_F(ClockStepTest, AStepBackBeforeTheWindowSaysSoAndPagesNobody) {
+  extra_args_ = {"--clock-settle", "1s"};
+  start_with_a_paged_breach();
+  set_offset("-1h");
+  ASSERT_TRUE(eventually([&] { return steps("applied") == 1; }, 10s)) << log();
+  ASSERT_TRUE(eventually([&] { return phase() == "pre_window"; }, 5s)) << log();
+  EXPECT_NE(log().find("phase pre_window: before the deployment window; paging starts when it "
+                       "opens"),
+            std::string::npos)
+      << log();
+  EXPECT_EQ(log().find("has closed"), std::string::npos) << log();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(pages_after_the_breach(), std::vector<std::string>{}) << log();
+}
+
 }  // namespace
 }  // namespace backout::testing
