@@ -75,7 +75,7 @@ void SourceRouter::record(const std::string& metric, const Labels& labels, doubl
           ++dropped_;
           continue;
         }
-        s->last.emplace(key, value);
+        s->last.emplace(key, Subscription::Series{value, batch_, {}});
         if (first_batch_done_ && value > 0) {
           if (value > kMaxCounterIncrease) {
             if (!refused) {
@@ -88,8 +88,9 @@ void SourceRouter::record(const std::string& metric, const Labels& labels, doubl
         }
         continue;
       }
-      double delta = value >= last->second ? value - last->second : value;
-      last->second = value;
+      double delta = value >= last->second.value ? value - last->second.value : value;
+      last->second.value = value;
+      last->second.batch = batch_;
       if (delta > kMaxCounterIncrease) {
         if (!refused) {
           refused = true;
@@ -112,24 +113,67 @@ void SourceRouter::record(const std::string& metric, const Labels& labels, doubl
         ++dropped_;
         continue;
       }
-      s->last[key] = value;
+      Subscription::Series& series = s->last[key];
+      series.value = value;
+      series.batch = batch_;
       s->gauge_dirty = true;
     }
   }
 }
 
-void SourceRouter::end_batch() {
+void SourceRouter::end_batch(bool complete) {
   first_batch_done_ = true;
   for (auto& s : subs_) {
-    if (s->gauge != nullptr && s->gauge_dirty) {
-      double sum = 0;
-      for (const auto& [k, v] : s->last) {
-        sum += v;
+    if (complete && (s->gauge != nullptr || s->counter != nullptr)) {
+      // Absent from a whole scrape: stale at once.
+      const std::size_t before = s->last.size();
+      std::erase_if(s->last, [&](const auto& kv) { return kv.second.batch != batch_; });
+      if (s->last.size() != before) {
+        s->gauge_dirty = s->gauge != nullptr;
+        if (s->last.empty()) {
+          std::unordered_map<std::string, Subscription::Series>().swap(s->last);  // the memory too
+        }
       }
-      s->gauge->published.store(sum, std::memory_order_relaxed);
-      s->gauge->seq.fetch_add(1, std::memory_order_release);
-      s->gauge_dirty = false;
     }
+    publish(*s);
+  }
+  ++batch_;
+}
+
+void SourceRouter::expire(TimePoint now) {
+  for (auto& s : subs_) {
+    if (s->gauge == nullptr) {
+      continue;
+    }
+    bool erased = false;
+    for (auto it = s->last.begin(); it != s->last.end();) {
+      if (it->second.batch + 1 == batch_) {
+        it->second.at = now;  // carried by the batch that just ended
+      }
+      if (it->second.at + s->gauge->over < now) {
+        it = s->last.erase(it);
+        erased = true;
+      } else {
+        ++it;
+      }
+    }
+    if (erased) {
+      s->gauge_dirty = true;
+      publish(*s);
+    }
+  }
+}
+
+void SourceRouter::publish(Subscription& s) {
+  if (s.gauge != nullptr && s.gauge_dirty) {
+    // No series left (all stale): no value, as Prometheus' sum() of nothing is empty, not 0.
+    double sum = s.last.empty() ? std::nan("") : 0.0;
+    for (const auto& [k, v] : s.last) {
+      sum += v.value;
+    }
+    s.gauge->published.store(sum, std::memory_order_relaxed);
+    s.gauge->seq.fetch_add(1, std::memory_order_release);
+    s.gauge_dirty = false;
   }
 }
 
@@ -252,7 +296,8 @@ void SeriesStore::harvest(TimePoint now) {
     std::uint64_t seq = slot->seq.load(std::memory_order_acquire);
     if (seq != slot->seen_seq) {
       slot->seen_seq = seq;
-      slot->value = slot->published.load(std::memory_order_relaxed);
+      const double v = slot->published.load(std::memory_order_relaxed);
+      slot->value = std::isnan(v) ? std::nullopt : std::optional<double>(v);
       slot->updated_at = now;
       slot->updates.add(now, 0, 1);
     }

@@ -95,5 +95,77 @@ TEST(SourceRouterTest, ObservationsOutsideTheRangeAndNonFiniteGaugesAreRefused) 
   EXPECT_EQ(r.refused(), 5u);
 }
 
+// Issue 14, item 6: serve m{x="1"} 1 and m{x="2"} 2, then only m{x="1"}: value(src.m) read 3
+// forever (Prometheus reads 1). A series absent from a successful scrape is stale at once.
+TEST(StalenessTest, ASeriesAbsentFromAWholeScrapeLeavesTheSum) {
+  SeriesStore store({"src"});
+  GaugeSlot* g = store.gauge(selector("src", "m"), std::chrono::minutes{1});
+  SourceRouter& r = *store.router("src");
+  r.record("m", {{"x", "1"}}, 1);
+  r.record("m", {{"x", "2"}}, 2);
+  r.end_batch(true);
+  store.harvest(backout::testing::at(1));
+  EXPECT_EQ(g->value, 3.0);
+  r.record("m", {{"x", "1"}}, 1);
+  r.end_batch(true);
+  store.harvest(backout::testing::at(2));
+  EXPECT_EQ(g->value, 1.0);
+  // Nothing at all in a successful scrape: no value (not 0), as Prometheus' sum() of nothing.
+  r.end_batch(true);
+  store.harvest(backout::testing::at(3));
+  EXPECT_FALSE(g->value.has_value());
+}
+
+TEST(StalenessTest, APartialBatchKeepsWhatItDoesNotCarry) {
+  SeriesStore store({"src"});
+  GaugeSlot* g = store.gauge(selector("src", "m"), std::chrono::minutes{1});
+  SourceRouter& r = *store.router("src");
+  r.record("m", {{"x", "1"}}, 1);
+  r.record("m", {{"x", "2"}}, 2);
+  r.end_batch();
+  r.record("m", {{"x", "1"}}, 5);
+  r.end_batch();
+  store.harvest(backout::testing::at(1));
+  EXPECT_EQ(g->value, 7.0) << "a push carries what changed, not everything";
+}
+
+TEST(StalenessTest, APushedGaugeSeriesIsStaleAfterItsWindow) {
+  SeriesStore store({"src"});
+  GaugeSlot* g = store.gauge(selector("src", "queue_depth"), std::chrono::minutes{1});
+  SourceRouter& r = *store.router("src");
+  r.record("queue_depth", {{"q", "a"}}, 10);
+  r.record("queue_depth", {{"q", "b"}}, 20);
+  r.end_batch();
+  r.expire(backout::testing::at(0));
+  r.record("queue_depth", {{"q", "a"}}, 11);
+  r.end_batch();
+  r.expire(backout::testing::at(30));
+  store.harvest(backout::testing::at(30));
+  EXPECT_EQ(g->value, 31.0) << "b was pushed 30 s ago: within its 1m window";
+  r.record("queue_depth", {{"q", "a"}}, 12);
+  r.end_batch();
+  r.expire(backout::testing::at(61));
+  store.harvest(backout::testing::at(61));
+  EXPECT_EQ(g->value, 12.0) << "b was last pushed 61 s ago: stale";
+}
+
+TEST(StalenessTest, ACounterThatComesBackAfterAWholeScrapeWithoutItCountsFromZero) {
+  SeriesStore store({"src"});
+  CounterSlot* c = store.counter(selector("src", "errors_total"), SeriesRole::kCounter,
+                                 std::chrono::minutes{5});
+  SourceRouter& r = *store.router("src");
+  r.record("errors_total", {{"pod", "a"}}, 10);
+  r.record("errors_total", {{"pod", "b"}}, 5);
+  r.end_batch(true);  // the starting points
+  r.record("errors_total", {{"pod", "a"}}, 12);
+  r.end_batch(true);  // b is gone (its pod restarted)
+  r.record("errors_total", {{"pod", "a"}}, 13);
+  r.record("errors_total", {{"pod", "b"}}, 7);
+  r.end_batch(true);  // b is back, counting from zero
+  const TimePoint t = backout::testing::at(10);
+  store.harvest(t);
+  EXPECT_EQ(c->window.totals(t).sum, 2.0 + 1.0 + 7.0);
+}
+
 }  // namespace
 }  // namespace backout::rules

@@ -46,10 +46,14 @@ namespace asio = boost::asio;
 /// down (or comes back), `on_change` asks for an evaluation now rather than at the next tick.
 class SourceSink final : public collectors::SampleSink {
  public:
+  /// `complete_batches`: each successful attempt carries every series of the source (a scrape or
+  /// probe, the kinds with `up`), so a series absent from one is stale at once; otherwise
+  /// (push, logs) a gauge series is stale after its window's length without a batch.
   SourceSink(std::string id, rules::SourceRouter* router, SourceStatusTable& table,
              AgentMetrics& metrics, Timeline& timeline, const Clock& clock,
-             std::chrono::minutes offset, std::function<void()> on_change)
+             std::chrono::minutes offset, bool complete_batches, std::function<void()> on_change)
       : id_(std::move(id)),
+        complete_batches_(complete_batches),
         router_(router),
         table_(table),
         metrics_(metrics),
@@ -64,7 +68,10 @@ class SourceSink final : public collectors::SampleSink {
 
   void end_attempt(const collectors::AttemptOutcome& o) override {
     router_->set_up(o.up);
-    router_->end_batch();
+    router_->end_batch(complete_batches_ && o.up);
+    if (!complete_batches_) {
+      router_->expire(clock_.now());
+    }
     // Values the router refused (not finite, absurd increases) count as malformed samples.
     const std::uint64_t refused = router_->refused() - refused_seen_;
     refused_seen_ = router_->refused();
@@ -113,6 +120,7 @@ class SourceSink final : public collectors::SampleSink {
 
  private:
   std::string id_;
+  bool complete_batches_;
   rules::SourceRouter* router_;
   SourceStatusTable& table_;
   AgentMetrics& metrics_;
@@ -282,7 +290,8 @@ Status AgentRuntime::prepare() {
       continue;
     }
     auto sink = std::make_unique<SourceSink>(src.id, m.watch.router(src.id), m.sources, m.metrics,
-                                             m.timeline(), m.clock, off, [&m] { m.tick_now(); });
+                                             m.timeline(), m.clock, off, kind->spec.has_up,
+                                             [&m] { m.tick_now(); });
     m.collector_strands.push_back(asio::make_strand(m.io));
     collectors::CollectorContext ctx;
     ctx.executor = m.collector_strands.back();

@@ -93,8 +93,15 @@ class SourceRouter {
   static constexpr double kMaxObservationSeconds = 1e9;
 
   void record(const std::string& metric, const Labels& labels, double value);
-  /// Ends a scrape or probe: later series count from zero; gauge sums are published.
-  void end_batch();
+  /// Ends a scrape or probe: later series count from zero; gauge sums are published. With
+  /// `complete` (a successful scrape or probe: every series the source has is in the batch),
+  /// a series absent from it is stale at once, as in Prometheus: it leaves the sums of
+  /// value(), its memory is reclaimed, and a counter that comes back counts from zero.
+  void end_batch(bool complete = false);
+  /// For a source whose batches are partial (push, StatsD, logs), after end_batch(): a gauge
+  /// series not in any batch for its window's length (`over`) by `now` is stale and leaves the
+  /// sums. Counters are kept (their pushed totals go on from where they were).
+  void expire(TimePoint now);
   /// Reachability: a failed scrape or probe marks the source down.
   void set_up(bool up);
   const std::string& source() const { return source_; }
@@ -113,12 +120,18 @@ class SourceRouter {
     HistogramSlot* histogram = nullptr;
     GaugeSlot* gauge = nullptr;
     const SeriesMatcher* matcher = nullptr;
-    std::unordered_map<std::string, double> last;  // per series (labels key)
+    struct Series {
+      double value = 0;
+      std::uint64_t batch = 0;  // the batch that last carried it
+      TimePoint at{};           // when that batch ended (expire() only)
+    };
+    std::unordered_map<std::string, Series> last;  // per series (labels key)
     std::unordered_map<std::string, bool> match_cache;
     bool gauge_dirty = false;
   };
   bool matches(Subscription& s, const std::string& metric, const Labels& labels,
                const std::string& key);
+  void publish(Subscription& s);
   void refuse(const std::string& metric, const std::string& key, double value, const char* why);
 
   std::string source_;
@@ -126,6 +139,7 @@ class SourceRouter {
   std::unordered_map<std::string, std::vector<Subscription*>> by_metric_;
   std::vector<std::unique_ptr<Subscription>> subs_;
   bool first_batch_done_ = false;
+  std::uint64_t batch_ = 1;  // the batch being recorded
   std::uint64_t dropped_ = 0;
   std::uint64_t refused_ = 0;
   std::string last_refusal_;
