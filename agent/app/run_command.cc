@@ -1,9 +1,11 @@
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ostream>
 #include <sstream>
@@ -38,6 +40,28 @@ std::optional<rules::Plan> load_for_run(const std::string& path, bool allow_draf
   }
   return std::move(r.plan);
 }
+
+// %* in the log's pattern: the message (%v) with its control characters escaped.
+class OneLineMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u < 0x20 || u == 0x7f;
+    });
+    if (plain) {
+      dest.append(text.data(), text.data() + text.size());
+    } else {
+      const std::string clean = printable(text, /*escape_backslash=*/false);
+      dest.append(clean.data(), clean.data() + clean.size());
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<OneLineMessage>();
+  }
+};
 
 }  // namespace
 
@@ -83,9 +107,13 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
     }
     spdlog::set_level(lv);
   }
-  // The log goes to stderr (journald under systemd), one line per event.
+  // The log goes to stderr (journald under systemd), one line per event: every message, with
+  // whatever outside text it quotes (a person's `by`, a source's error, a label value), has its
+  // control characters escaped (%*), so nothing can forge or break a line (issue 14, item 13).
   spdlog::set_default_logger(spdlog::stderr_color_mt("backout-agent"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<OneLineMessage>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %*");
+  spdlog::set_formatter(std::move(formatter));
 
   // Signals are taken by one thread with sigwait(), so that stopping is an ordinary call.
   sigset_t signals;
@@ -138,7 +166,11 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
       plan = std::move(next);
       spdlog::info("reloaded {}", path);
     } else {
-      spdlog::error("the new plan is not valid; keeping the running one:\n{}", diag.str());
+      spdlog::error("the new plan is not valid; keeping the running one:");
+      std::istringstream lines(diag.str());
+      for (std::string line; std::getline(lines, line);) {
+        spdlog::error("  {}", line);
+      }
     }
   }
   return code;

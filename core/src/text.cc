@@ -223,12 +223,12 @@ std::optional<std::uint64_t> parse_whole_number(std::string_view s, std::uint64_
   return v;
 }
 
-std::string printable(std::string_view s) {
+std::string printable(std::string_view s, bool escape_backslash) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\\') {
+    if (c == '\\' && escape_backslash) {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";

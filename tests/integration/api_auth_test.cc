@@ -163,8 +163,19 @@ TEST_F(ApiAuthTest, OutsideTextCannotForgeOrBreakALogLine) {
                                          {"reason", "slow search\n" + forged},
                                          {"by", std::string("@mallory\n") + forged + '\0' + "x"}});
   ASSERT_EQ(r.status, 200) << r.body;
-  ASSERT_TRUE(eventually([&] { return log().find("raised by @mallory") != std::string::npos; },
-                         5s))
+  // The act's own line, and the recommendation that quotes the raise at the next tick.
+  ASSERT_TRUE(eventually(
+      [&] {
+        bool act = false;
+        bool recommendation = false;
+        for (const std::string& l : log_lines()) {
+          act = act || l.find("raised by @mallory") != std::string::npos;
+          recommendation = recommendation || (l.find(" recommendation ") != std::string::npos &&
+                                              l.find("@mallory") != std::string::npos);
+        }
+        return act && recommendation;
+      },
+      5s))
       << log();
   for (const std::string& line : log_lines()) {
     EXPECT_NE(line.rfind("[2026-06-07", 0), 0u) << "a forged line: " << line;

@@ -27,9 +27,10 @@ std::optional<std::string> closest_match(std::string_view word,
 std::string join(std::span<const std::string> parts, std::string_view sep);
 
 /// `s` for a line-oriented sink (the log): control characters (newline, CR, NUL, ESC, DEL, ...)
-/// become \n, \r, \t or \xNN, and a backslash becomes \\, so outside text cannot forge or
+/// become \n, \r, \t or \xNN, and a backslash becomes \\ (unless `escape_backslash` is
+/// false: the log's own pass, which must not escape twice), so outside text cannot forge or
 /// break a log line. Other bytes (UTF-8 included) are kept.
-std::string printable(std::string_view s);
+std::string printable(std::string_view s, bool escape_backslash = true);
 
 /// `s` as a whole decimal number in [0, max]: digits only (no sign, space or suffix); nullopt
 /// otherwise. "-1" is not read as 2^64 - 1, nor "70000" as a port.
