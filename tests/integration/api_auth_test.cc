@@ -190,6 +190,31 @@ TEST_F(ApiAuthTest, OutsideTextCannotForgeOrBreakALogLine) {
   EXPECT_TRUE(kept);
 }
 
+// Issue 14, item 12: deeply nested JSON and invalid UTF-8 are refused with the reason, cost
+// nothing, and the watch goes on.
+TEST_F(ApiAuthTest, HostileBodiesAreRefusedWithTheReasonAndTheWatchGoesOn) {
+  start(true);
+  ASSERT_TRUE(wait_recommendation("go", 15s)) << log();
+  const std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  HttpResult r = backout::testing::http_post(port_, "/api/v1/ack", deep.substr(0, 60000), kToken);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("not valid JSON"), std::string::npos) << r.body;
+  r = backout::testing::http_post(port_, "/api/v1/ack", "{\"by\": \"\xff\xfe\xfd\"}", kToken);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("not valid JSON"), std::string::npos) << r.body;
+  r = backout::testing::http_post(port_, "/api/v1/raise",
+                                  "{\"severity\": \"major\", \"reason\": \"x\", \"by\": \"@a\", "
+                                  "\"nested\": " + std::string(40, '[') + std::string(40, ']') +
+                                      "}",
+                                  kToken);
+  EXPECT_EQ(r.status, 400) << "deeper than 32: " << r.body;
+  // The watch goes on: health, status, and a valid act.
+  EXPECT_EQ(http_get(port_, "/healthz").status, 200);
+  EXPECT_EQ(phase(), "in_window");
+  r = post("/api/v1/ack", {{"by", "@john.smith"}});
+  EXPECT_EQ(r.status, 409) << "no open breach: the act was read and refused for its content";
+}
+
 TEST_F(ApiAuthTest, PostsAreForbiddenWhenThePlanHasNoToken) {
   start(false);
   ASSERT_TRUE(wait_recommendation("go", 15s)) << log();
