@@ -21,6 +21,7 @@
 #include "backout/collectors/push_hub.h"
 #include "backout/collectors/statsd.h"
 #include "push/push_accumulator.h"
+#include "support/manual_time.h"
 #include "support/recording_sink.h"
 #include "support/test_http_server.h"
 
@@ -454,6 +455,44 @@ TEST_F(PushCollectorTest, DatagramsTheKernelDroppedAreCounted) {
   EXPECT_GT(read, 0u);
   EXPECT_EQ(read + lost, static_cast<std::size_t>(sent)) << "nothing unaccounted for";
   stop(*c);
+}
+
+// A push source that goes silent still ends an empty attempt every 5 s, so the agent's
+// staleness check runs (issue 14, item 6); none while batches arrive; none after stop.
+TEST(PushHeartbeatTest, ASilentSourceEndsAnEmptyAttemptEveryFiveSeconds) {
+  asio::io_context io;
+  auto strand = asio::make_strand(io);
+  testing::ManualTime time;
+  testing::RecordingSink sink;
+  PushHub hub;
+  rules::Source s;
+  s.id = "events";
+  s.kind = "push";
+  CollectorContext ctx{strand, &sink, nullptr, {}};
+  ctx.push = &hub;
+  ctx.time = &time;
+  auto made = builtin_registry().find("push")->create(s, ctx);
+  ASSERT_TRUE(made.ok()) << made.error();
+  std::unique_ptr<Collector> c = std::move(made).value();
+  asio::post(strand, [&] { c->start(); });
+  testing::ManualTime::settle(io);
+  ASSERT_EQ(sink.attempt_count(), 1u);  // the empty first batch
+  for (int i = 0; i < 3; ++i) {
+    time.advance(std::chrono::seconds{4}, io);
+    ASSERT_TRUE(hub.deliver("events", {{"depth", {}, 1, PushedSample::Type::kGauge}}));
+    time.advance(std::chrono::seconds{1}, io);
+  }
+  EXPECT_EQ(sink.attempt_count(), 4u) << "one per push, no heartbeat while pushes arrive";
+  time.advance(std::chrono::seconds{30}, io);
+  EXPECT_GE(sink.attempt_count(), 4u + 5u);
+  EXPECT_LE(sink.attempt_count(), 4u + 6u);
+  EXPECT_EQ(sink.last().outcome.samples, 0u);
+  EXPECT_TRUE(sink.last().outcome.up);
+  const std::size_t before = sink.attempt_count();
+  asio::post(strand, [&] { c->stop(); });
+  testing::ManualTime::settle(io);
+  time.advance(std::chrono::minutes{1}, io);
+  EXPECT_EQ(sink.attempt_count(), before);
 }
 
 TEST_F(PushCollectorTest, StopUnsubscribesAndNothingReachesTheSinkAfterIt) {

@@ -45,6 +45,10 @@ constexpr std::chrono::seconds kReceiveRetry{1};
 // Room in the kernel for a burst of datagrams while the strand is busy (best effort: the kernel
 // caps it at net.core.rmem_max).
 constexpr int kReceiveBufferBytes = 1 << 20;
+// A source that pushes nothing still ends an (empty) attempt this often, so that the agent's
+// staleness check runs: a pushed gauge series goes stale after its window even when the
+// application has gone silent altogether.
+constexpr std::chrono::seconds kHeartbeat{5};
 
 class PushSource : public std::enable_shared_from_this<PushSource> {
  public:
@@ -57,7 +61,8 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
         declared_names_(std::move(declared)),
         declared_(declared_names_),
         socket_(std::move(socket)),
-        retry_(ctx.executor) {}
+        retry_(ctx.executor),
+        heartbeat_((ctx.time != nullptr ? *ctx.time : net::real_time()).timer(ctx.executor)) {}
 
   void start() {
     if (started_ || stopped_) {
@@ -73,6 +78,7 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
     // An empty first batch: the router takes the first batch's counters as starting points,
     // and a pushed counter must count from zero (its first increment is an increase).
     sink_->end_attempt({.up = true});
+    beat();
     if (socket_) {
       buffer_.resize(kDatagramBytes);
       receive();
@@ -89,16 +95,33 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
     }
     error_code ignored;
     retry_.cancel();
+    heartbeat_->cancel();
     if (socket_) {
       socket_->close(ignored);
     }
   }
 
  private:
+  // Every kHeartbeat without a batch: an empty attempt (see kHeartbeat).
+  void beat() {
+    heartbeat_->wait(kHeartbeat, [weak = weak_from_this()](bool fired) {
+      auto self = weak.lock();
+      if (!fired || !self || self->stopped_) {
+        return;
+      }
+      if (!self->batch_since_beat_) {
+        self->sink_->end_attempt({.up = true});
+      }
+      self->batch_since_beat_ = false;
+      self->beat();
+    });
+  }
+
   void on_batch(PushBatch batch) {
     if (stopped_) {
       return;
     }
+    batch_since_beat_ = true;
     AttemptOutcome outcome{.up = true};
     try {
       const PushAccumulator::Counts counts = accumulator_.add(
@@ -198,6 +221,8 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
   std::vector<char> buffer_;
   std::uint32_t kernel_dropped_ = 0;  // the socket's drop count (SO_MEMINFO) last seen
   asio::steady_timer retry_;
+  std::unique_ptr<net::Timer> heartbeat_;
+  bool batch_since_beat_ = false;
   bool started_ = false;
   bool stopped_ = false;
 };
