@@ -223,13 +223,15 @@ std::optional<std::uint64_t> parse_whole_number(std::string_view s, std::uint64_
   return v;
 }
 
-std::string printable(std::string_view s, bool escape_backslash) {
-  std::string out;
-  out.reserve(s.size());
+namespace {
+
+void append_printable(std::string& out, std::string_view s, bool escape_backslash, char quote) {
+  static constexpr char kHex[] = "0123456789abcdef";
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\\' && escape_backslash) {
-      out += "\\\\";
+    if ((c == '\\' && escape_backslash) || (quote != '\0' && c == quote)) {
+      out += '\\';
+      out += c;
     } else if (c == '\n') {
       out += "\\n";
     } else if (c == '\r') {
@@ -237,7 +239,6 @@ std::string printable(std::string_view s, bool escape_backslash) {
     } else if (c == '\t') {
       out += "\\t";
     } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
       out += "\\x";
       out += kHex[u >> 4];
       out += kHex[u & 0xf];
@@ -245,7 +246,22 @@ std::string printable(std::string_view s, bool escape_backslash) {
       out += c;
     }
   }
+}
+
+}  // namespace
+
+std::string printable(std::string_view s, bool escape_backslash) {
+  std::string out;
+  out.reserve(s.size());
+  append_printable(out, s, escape_backslash, '\0');
   return out;
+}
+
+std::string quoted_printable(std::string_view s) {
+  std::string out = "\"";
+  out.reserve(s.size() + 2);
+  append_printable(out, s, true, '"');
+  return out + "\"";
 }
 
 }  // namespace backout

@@ -4,46 +4,6 @@
 
 namespace backout::rules {
 
-namespace {
-
-// A label value as the expression parser reads it back: \" \\ \n \t \r, and \xHH for the other
-// control characters, so that text() round-trips any value (issue 14, item 13).
-std::string label_quote(std::string_view v) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : v) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          out += "\\x";
-          out += kHex[u >> 4];
-          out += kHex[u & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-}  // namespace
-
 std::string SeriesSelector::text() const {
   std::string out = source + "." + metric;
   if (!matchers.empty()) {
@@ -68,7 +28,7 @@ std::string SeriesSelector::text() const {
           out += "!~";
           break;
       }
-      out += label_quote(m.value);
+      out += quoted_printable(m.value);  // the parser reads it back byte for byte
     }
     out += "}";
   }

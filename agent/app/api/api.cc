@@ -101,7 +101,7 @@ std::optional<HttpResponse> refuse_unauthorized(const std::optional<std::string>
     const std::uint64_t n = ++g_unauthorized;
     if ((n & (n - 1)) == 0) {
       spdlog::warn("refused {} {} from {}: {} ({} refused so far; logged at 1, 2, 4, 8, ...)",
-                   printable(req.method), printable(req.path), req.remote_address,
+                   req.method, req.path, req.remote_address,
                    refusal->status == 401 ? "no valid token" : "POSTs disabled", n);
     }
   }
@@ -236,7 +236,7 @@ void register_api(http::Router& router, ApiContext ctx) {
         ids.push_back(json::value(id));
       }
       ev = event(shared->watch->plan(), now, record::Acknowledged{*r, by});
-      spdlog::info("acknowledged by {}: {}", printable(by), printable(join(*r, ", ")));
+      spdlog::info("acknowledged by {}: {}", by, join(*r, ", "));
       return json_ok(json::object{{"acknowledged", ids}, {"by", by}});
     });
   });
@@ -268,8 +268,8 @@ void register_api(http::Router& router, ApiContext ctx) {
                  bool honoured = *eta <= w.point_of_no_return();
                  ev = event(shared->watch->plan(), now,
                             record::FixForwardDeclared{trigger, {*eta, off}, by, honoured});
-                 spdlog::info("fix-forward for {} declared by {}, ETA {}{}", printable(trigger),
-                              printable(by),
+                 spdlog::info("fix-forward for {} declared by {}, ETA {}{}", trigger,
+                              by,
                               format_clock(*eta, off),
                               honoured ? "" : " (after the point of no return: not honoured)");
                  return json_ok(json::object{{"trigger", trigger},
@@ -335,8 +335,8 @@ void register_api(http::Router& router, ApiContext ctx) {
                    d.accepted = shared->watch->acts().decisions.back().accepted;
                  }
                  ev = event(shared->watch->plan(), now, std::move(d));
-                 spdlog::warn("decision {} by {}{}", what, printable(by),
-                              note.empty() ? "" : ": " + printable(note));
+                 spdlog::warn("decision {} by {}{}", what, by,
+                              note.empty() ? "" : ": " + note);
                  return json_ok(f);
                });
              });
@@ -351,7 +351,7 @@ void register_api(http::Router& router, ApiContext ctx) {
                      return json_error(400, s.error());
                    }
                    ev = event(shared->watch->plan(), now, record::RaiseCleared{id, by});
-                   spdlog::warn("{} cleared by {}", printable(id), printable(by));
+                   spdlog::warn("{} cleared by {}", id, by);
                    return json_ok(json::object{{"cleared", id}});
                  }
                  std::string sev_text = string_field(b, "severity");
@@ -366,8 +366,8 @@ void register_api(http::Router& router, ApiContext ctx) {
                    return json_error(400, r.error());
                  }
                  ev = event(shared->watch->plan(), now, record::Raised{*r, *sev, reason, by});
-                 spdlog::warn("{} raised by {} ({}): {}", sev_text, printable(by), *r,
-                              printable(reason));
+                 spdlog::warn("{} raised by {} ({}): {}", sev_text, by, *r,
+                              reason);
                  return json_ok(json::object{{"id", *r}, {"severity", sev_text}});
                });
              });

@@ -67,10 +67,11 @@ class SourceSink final : public collectors::SampleSink {
   }
 
   void end_attempt(const collectors::AttemptOutcome& o) override {
+    const TimePoint now = clock_.now();
     router_->set_up(o.up);
     router_->end_batch(complete_batches_ && o.up);
     if (!complete_batches_) {
-      router_->expire(clock_.now());
+      router_->expire(now);
     }
     // Values the router refused (not finite, absurd increases) count as malformed samples.
     const std::uint64_t refused = router_->refused() - refused_seen_;
@@ -95,7 +96,6 @@ class SourceSink final : public collectors::SampleSink {
                      id_, o.lost, lost_);
       }
     }
-    const TimePoint now = clock_.now();
     std::optional<bool> before = table_.record(id_, now, o.up, o.duration, o.error, o.samples,
                                                malformed, o.dropped);
     metrics_.on_attempt(id_, o.up, o.duration, malformed, o.dropped);

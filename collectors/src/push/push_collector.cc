@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -61,7 +60,7 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
         declared_names_(std::move(declared)),
         declared_(declared_names_),
         socket_(std::move(socket)),
-        retry_(ctx.executor),
+        retry_((ctx.time != nullptr ? *ctx.time : net::real_time()).timer(ctx.executor)),
         heartbeat_((ctx.time != nullptr ? *ctx.time : net::real_time()).timer(ctx.executor)) {}
 
   void start() {
@@ -94,7 +93,7 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
       hub_->unsubscribe(source_id_, subscription_);
     }
     error_code ignored;
-    retry_.cancel();
+    retry_->cancel();
     heartbeat_->cancel();
     if (socket_) {
       socket_->close(ignored);
@@ -148,9 +147,8 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
 
   void receive_failed(const std::string& why) {
     sink_->end_attempt({.up = false, .error = "statsd receive: " + why});
-    retry_.expires_after(kReceiveRetry);
-    retry_.async_wait([self = shared_from_this()](error_code wait_ec) {
-      if (!wait_ec && !self->stopped_) {
+    retry_->wait(kReceiveRetry, [self = shared_from_this()](bool fired) {
+      if (fired && !self->stopped_) {
         self->receive();
       }
     });
@@ -220,7 +218,7 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
   std::optional<udp::socket> socket_;
   std::vector<char> buffer_;
   std::uint32_t kernel_dropped_ = 0;  // the socket's drop count (SO_MEMINFO) last seen
-  asio::steady_timer retry_;
+  std::unique_ptr<net::Timer> retry_;
   std::unique_ptr<net::Timer> heartbeat_;
   bool batch_since_beat_ = false;
   bool started_ = false;

@@ -31,6 +31,9 @@ std::string join(std::span<const std::string> parts, std::string_view sep);
 /// false: the log's own pass, which must not escape twice), so outside text cannot forge or
 /// break a log line. Other bytes (UTF-8 included) are kept.
 std::string printable(std::string_view s, bool escape_backslash = true);
+/// `s` between double quotes with printable()'s escapes and `"` as \": the label-value form the
+/// trigger language reads back byte for byte (Measure::text()).
+std::string quoted_printable(std::string_view s);
 
 /// `s` as a whole decimal number in [0, max]: digits only (no sign, space or suffix); nullopt
 /// otherwise. "-1" is not read as 2^64 - 1, nor "70000" as a port.
