@@ -295,6 +295,35 @@ void Evaluator::shift(Duration d) {
   }
 }
 
+void Evaluator::adopt(Evaluator& previous, const std::vector<std::optional<std::size_t>>& same,
+                      const std::set<std::string>& sources) {
+  store_.adopt(previous.store_, sources);
+  baselines_frozen_ = previous.baselines_frozen_;
+  for (std::size_t i = 0; i < runtimes_.size(); ++i) {
+    Runtime& rt = *runtimes_[i];
+    // The slots were replaced by the ones taken over: look them up again.
+    rt.slots = make_slots(store_, rt.t->measure, rt.t->over);
+    if (rt.has_baseline_slots) {
+      rt.baseline_slots = make_slots(store_, rt.t->measure, plan_->window.baseline);
+    }
+    if (i >= same.size() || !same[i] || *same[i] >= previous.runtimes_.size()) {
+      continue;
+    }
+    const Runtime& old = *previous.runtimes_[*same[i]];
+    rt.baseline_candidate = old.baseline_candidate;
+    rt.baseline = old.baseline;
+    rt.baseline_known = old.baseline_known;
+    rt.cusums = old.cusums;
+    rt.latched = old.latched;
+    rt.cusum_threshold = old.cusum_threshold;
+    rt.alarm_expected = old.alarm_expected;
+    rt.alarm_p0 = old.alarm_p0;
+    rt.alarm_h = old.alarm_h;
+    rt.machine.continue_from(old.machine);
+    statuses_[i] = previous.statuses_[*same[i]];
+  }
+}
+
 void Evaluator::capture_baselines(TimePoint now) {
   if (baselines_frozen_) {
     return;

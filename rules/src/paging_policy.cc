@@ -349,6 +349,12 @@ std::vector<std::string> PagingPolicy::acknowledge(const std::string& trigger,
   return acked;
 }
 
+void PagingPolicy::continue_from(const PagingPolicy& previous) {
+  const Plan* mine = plan_;
+  *this = previous;
+  plan_ = mine;
+}
+
 void PagingPolicy::restore(std::vector<Episode> episodes, bool final_sent,
                            Recommendation last_recommendation) {
   episodes_ = std::move(episodes);

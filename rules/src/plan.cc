@@ -4,6 +4,12 @@
 
 namespace backout::rules {
 
+bool Trigger::same_watch(const Trigger& o) const {
+  return id == o.id && measure == o.measure && over == o.over && levels == o.levels &&
+         for_duration == o.for_duration && clear_after == o.clear_after &&
+         min_count == o.min_count && early == o.early;
+}
+
 std::string Contact::role_title() const {
   std::string out;
   bool start = true;

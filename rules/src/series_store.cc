@@ -76,7 +76,7 @@ void SourceRouter::record(const std::string& metric, const Labels& labels, doubl
           continue;
         }
         s->last.emplace(key, Subscription::Series{value, batch_, {}});
-        if (first_batch_done_ && value > 0) {
+        if (s->started && value > 0) {
           if (value > kMaxCounterIncrease) {
             if (!refused) {
               refused = true;
@@ -122,8 +122,8 @@ void SourceRouter::record(const std::string& metric, const Labels& labels, doubl
 }
 
 void SourceRouter::end_batch(bool complete) {
-  first_batch_done_ = true;
   for (auto& s : subs_) {
+    s->started = true;
     if (complete && (s->gauge != nullptr || s->counter != nullptr)) {
       // Absent from a whole scrape: stale at once.
       const std::size_t before = s->last.size();
@@ -194,7 +194,8 @@ SeriesStore::SeriesStore(const std::vector<std::string>& sources) {
   }
 }
 
-SourceRouter::Subscription* SeriesStore::subscribe(const SeriesSelector& sel) {
+SourceRouter::Subscription* SeriesStore::subscribe(const SeriesSelector& sel,
+                                                   const std::string& key) {
   auto it = routers_.find(sel.source);
   if (it == routers_.end()) {
     return nullptr;
@@ -202,6 +203,7 @@ SourceRouter::Subscription* SeriesStore::subscribe(const SeriesSelector& sel) {
   SourceRouter& r = *it->second;
   r.subs_.push_back(std::make_unique<SourceRouter::Subscription>());
   SourceRouter::Subscription* s = r.subs_.back().get();
+  s->key = key;
   r.by_metric_[sel.metric].push_back(s);
   return s;
 }
@@ -213,7 +215,7 @@ CounterSlot* SeriesStore::counter(const SeriesSelector& sel, SeriesRole role, Du
     return it->second.get();
   }
   auto slot = std::make_unique<CounterSlot>(sel, role, over);
-  if (auto* s = subscribe(sel)) {
+  if (auto* s = subscribe(sel, key)) {
     s->counter = slot.get();
     s->matcher = &slot->matcher;
   }
@@ -227,7 +229,7 @@ HistogramSlot* SeriesStore::histogram(const SeriesSelector& sel, Duration over) 
     return it->second.get();
   }
   auto slot = std::make_unique<HistogramSlot>(sel, over);
-  if (auto* s = subscribe(sel)) {
+  if (auto* s = subscribe(sel, key)) {
     s->histogram = slot.get();
     s->matcher = &slot->matcher;
   }
@@ -241,7 +243,7 @@ GaugeSlot* SeriesStore::gauge(const SeriesSelector& sel, Duration over) {
     return it->second.get();
   }
   auto slot = std::make_unique<GaugeSlot>(sel, over);
-  if (auto* s = subscribe(sel)) {
+  if (auto* s = subscribe(sel, key)) {
     s->gauge = slot.get();
     s->matcher = &slot->matcher;
   }
@@ -256,6 +258,80 @@ SourceRouter* SeriesStore::router(const std::string& source) {
 const SourceHealth* SeriesStore::health(const std::string& source) const {
   auto it = health_.find(source);
   return it == health_.end() ? nullptr : it->second.get();
+}
+
+namespace {
+
+// Moves previous's slot `key` into `mine` (replacing the empty one there); false when previous
+// has none.
+template <typename Map>
+auto* take_slot(Map& mine, Map& previous, const std::string& key) {
+  using Slot = typename Map::mapped_type::element_type;
+  auto from = previous.find(key);
+  auto to = mine.find(key);
+  if (from == previous.end() || !from->second || to == mine.end()) {
+    return static_cast<Slot*>(nullptr);
+  }
+  to->second = std::move(from->second);
+  return to->second.get();
+}
+
+}  // namespace
+
+void SeriesStore::adopt(SeriesStore& previous, const std::set<std::string>& sources) {
+  for (const std::string& source : sources) {
+    auto mine = routers_.find(source);
+    auto theirs = previous.routers_.find(source);
+    if (mine == routers_.end() || theirs == previous.routers_.end()) {
+      continue;
+    }
+    SourceRouter& r = *mine->second;
+    SourceRouter& p = *theirs->second;
+    r.batch_ = p.batch_;
+    r.dropped_ = p.dropped_;
+    r.refused_ = p.refused_;
+    r.last_refusal_ = p.last_refusal_;
+    r.health_->state.store(p.health_->state.load());
+    std::unordered_map<std::string, SourceRouter::Subscription*> before;
+    for (auto& sub : p.subs_) {
+      before.emplace(sub->key, sub.get());
+    }
+    for (auto& sub : r.subs_) {
+      auto it = before.find(sub->key);
+      if (it == before.end()) {
+        // A slot the previous plan did not have: its counters start from their first values
+        // even though the router is past its first batch.
+        continue;
+      }
+      SourceRouter::Subscription& old = *it->second;
+      bool taken = false;
+      if (sub->counter != nullptr) {
+        if (CounterSlot* slot = take_slot(counters_, previous.counters_, sub->key)) {
+          sub->counter = slot;
+          sub->matcher = &slot->matcher;
+          taken = true;
+        }
+      } else if (sub->histogram != nullptr) {
+        if (HistogramSlot* slot = take_slot(histograms_, previous.histograms_, sub->key)) {
+          sub->histogram = slot;
+          sub->matcher = &slot->matcher;
+          taken = true;
+        }
+      } else if (sub->gauge != nullptr) {
+        if (GaugeSlot* slot = take_slot(gauges_, previous.gauges_, sub->key)) {
+          sub->gauge = slot;
+          sub->matcher = &slot->matcher;
+          taken = true;
+        }
+      }
+      if (taken) {
+        sub->last = std::move(old.last);
+        sub->match_cache = std::move(old.match_cache);
+        sub->gauge_dirty = old.gauge_dirty;
+        sub->started = old.started;
+      }
+    }
+  }
 }
 
 void SeriesStore::shift(Duration d) {

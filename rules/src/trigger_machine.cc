@@ -23,6 +23,12 @@ std::string_view to_string(DetectionPath p) {
 TriggerMachine::TriggerMachine(const Trigger& trigger)
     : trigger_(&trigger), levels_(trigger.levels.size()) {}
 
+void TriggerMachine::continue_from(const TriggerMachine& previous) {
+  const Trigger* mine = trigger_;
+  *this = previous;
+  trigger_ = mine;
+}
+
 void TriggerMachine::shift(Duration d) {
   for (LevelState& l : levels_) {
     if (l.held_since) {

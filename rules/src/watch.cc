@@ -1,6 +1,7 @@
 #include "backout/rules/watch.h"
 
 #include <algorithm>
+#include <set>
 
 #include "backout/core/text.h"
 
@@ -23,6 +24,69 @@ TickResult Watch::tick(TimePoint now) {
   decision_ = r.decision;
   ticked_ = true;
   return r;
+}
+
+CarryOver Watch::carry_over(Watch& previous) {
+  CarryOver out;
+  const Plan& before = previous.plan();
+  std::set<std::string> sources;
+  for (const Source& s : plan_->sources) {
+    auto it = std::find_if(before.sources.begin(), before.sources.end(),
+                           [&](const Source& o) { return o.id == s.id; });
+    if (it != before.sources.end() && *it == s) {
+      sources.insert(s.id);
+      out.sources_kept.push_back(s.id);
+    } else {
+      out.sources_fresh.push_back(s.id);
+    }
+  }
+  std::vector<std::optional<std::size_t>> same(plan_->triggers.size());
+  for (std::size_t i = 0; i < plan_->triggers.size(); ++i) {
+    const Trigger& t = plan_->triggers[i];
+    auto it = std::find_if(before.triggers.begin(), before.triggers.end(),
+                           [&](const Trigger& o) { return o.id == t.id; });
+    if (it == before.triggers.end()) {
+      out.added.push_back(t.id);
+      continue;
+    }
+    const bool sources_same = std::all_of(t.measure.args.begin(), t.measure.args.end(),
+                                          [&](const SeriesSelector& a) {
+                                            return sources.count(a.source) != 0;
+                                          });
+    if (t.same_watch(*it) && sources_same) {
+      same[i] = static_cast<std::size_t>(it - before.triggers.begin());
+      out.kept.push_back(t.id);
+    } else {
+      out.changed.push_back(t.id);
+    }
+  }
+  for (const Trigger& t : before.triggers) {
+    if (plan_->trigger(t.id) == nullptr) {
+      out.removed.push_back(t.id);
+    }
+  }
+  evaluator_.adopt(previous.evaluator_, same, sources);
+  paging_.continue_from(previous.paging_);
+  acts_ = previous.acts_;
+  manual_changes_ = previous.manual_changes_;
+  decision_ = previous.decision_;
+  ticked_ = previous.ticked_;
+  for (const Episode& e : paging_.episodes()) {
+    if (!e.open()) {
+      continue;
+    }
+    if (std::find(out.changed.begin(), out.changed.end(), e.trigger) != out.changed.end()) {
+      for (std::size_t i = 0; i < plan_->triggers.size(); ++i) {
+        if (plan_->triggers[i].id == e.trigger) {
+          evaluator_.restore_breach(i, e.severity, e.opened_at);
+        }
+      }
+    } else if (std::find(out.removed.begin(), out.removed.end(), e.trigger) !=
+               out.removed.end()) {
+      manual_changes_.push_back({e.trigger, e.severity, std::nullopt});
+    }
+  }
+  return out;
 }
 
 void Watch::shift(Duration d) {

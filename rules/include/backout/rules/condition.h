@@ -28,6 +28,8 @@ struct Condition {
   ThresholdUnit unit = ThresholdUnit::kNone;
   std::string text;        // as written, trimmed
 
+  bool operator==(const Condition&) const = default;
+
   /// The threshold in effect: `value`, or `factor x baseline` (nullopt without a baseline).
   std::optional<double> threshold(std::optional<double> baseline) const;
   /// Whether `v` satisfies the comparison against `threshold`.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,15 @@ class Evaluator {
   /// `for` and `clear_after` timers, early-detection runs and the statuses' times move with it,
   /// so that the next tick at now + d measures what the tick at now would have.
   void shift(Duration d);
+
+  /// A reload: `previous` evaluated the plan that ran before. `same[i]` is the index there of
+  /// trigger i when it is the same (Trigger::same_watch) and reads only sources in `sources`
+  /// (those whose definition did not change): such a trigger keeps its state (the trigger
+  /// machine's `for` and `clear_after`, early detection, baseline, status). The windows of every
+  /// source in `sources` are taken over (SeriesStore::adopt); everything else starts fresh.
+  /// Neither may have writers; `previous` is unusable afterwards.
+  void adopt(Evaluator& previous, const std::vector<std::optional<std::size_t>>& same,
+             const std::set<std::string>& sources);
 
  private:
   struct Runtime;

@@ -72,6 +72,8 @@ struct Measure {
   double quantile = 0;               // for kQuantile: 0.95 for p95
   std::string function;              // as written: "ratio", "p95", ...
 
+  bool operator==(const Measure&) const = default;
+
   /// Canonical text, e.g. `p95(api.duration)`.
   std::string text() const;
   SeriesRole role() const;

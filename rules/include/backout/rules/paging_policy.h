@@ -124,6 +124,9 @@ class PagingPolicy {
   /// whose ETA passed while the agent was down still pages (eta_passed) at the first tick.
   void restore(std::vector<Episode> episodes, bool final_sent,
                Recommendation last_recommendation = Recommendation::kGo);
+  /// A reload: takes every episode (acknowledgements, repeat and escalation times), the group
+  /// being gathered and the Final flag from the policy of the plan that ran before.
+  void continue_from(const PagingPolicy& previous);
 
  private:
   Page make_page(PageKind kind, TimePoint now, const std::vector<Episode*>& eps,

@@ -63,18 +63,22 @@ struct Source {
   std::string id;
   std::string kind;
   SourceOptions options;
+
+  bool operator==(const Source&) const = default;
 };
 
 /// Early detection (DESIGN section 5): a one-sided CUSUM beside the window average.
 struct Early {
   bool enabled = false;
   double shift = 2.0;  // tests p0 against shift x p0
+  bool operator==(const Early&) const = default;
 };
 
 /// One level of a `when`: the condition that makes the trigger a breach of `severity`.
 struct Level {
   Severity severity = Severity::kMajor;
   Condition condition;
+  bool operator==(const Level&) const = default;
 };
 
 struct Trigger {
@@ -87,6 +91,10 @@ struct Trigger {
   Duration clear_after{0};    // condition false this long before a breach resolves
   std::uint64_t min_count = 0;
   Early early;
+
+  /// Whether the two watch the same thing the same way: everything but the name (which only
+  /// labels messages) is equal. A reload keeps the state of a trigger that is the same.
+  bool same_watch(const Trigger& o) const;
 
   bool relative() const {
     for (const Level& l : levels) {

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -125,9 +126,13 @@ class SourceRouter {
       std::uint64_t batch = 0;  // the batch that last carried it
       TimePoint at{};           // when that batch ended (expire() only)
     };
+    std::string key;  // its slot's key in the store
     std::unordered_map<std::string, Series> last;  // per series (labels key)
     std::unordered_map<std::string, bool> match_cache;
     bool gauge_dirty = false;
+    // A batch has ended since it was created: a counter series it has not seen before counts
+    // from zero (a new labelled series); before that, a series' first value is its start.
+    bool started = false;
   };
   bool matches(Subscription& s, const std::string& metric, const Labels& labels,
                const std::string& key);
@@ -138,7 +143,6 @@ class SourceRouter {
   SourceHealth* health_ = nullptr;
   std::unordered_map<std::string, std::vector<Subscription*>> by_metric_;
   std::vector<std::unique_ptr<Subscription>> subs_;
-  bool first_batch_done_ = false;
   std::uint64_t batch_ = 1;  // the batch being recorded
   std::uint64_t dropped_ = 0;
   std::uint64_t refused_ = 0;
@@ -164,12 +168,20 @@ class SeriesStore {
   /// at now + d hold what they held at now (see CounterWindow::shift).
   void shift(Duration d);
 
+  /// A reload: takes over from `previous` (the store of the plan that ran before) the windows
+  /// and per-series state of every slot that both stores have, for the sources in `sources`
+  /// (those whose definition did not change), with their routers' batch state, counters and
+  /// reachability. A slot only this store has starts empty, and its counters' first values are
+  /// their starting points. Neither store may have writers; `previous` is unusable afterwards,
+  /// and pointers to this store's slots taken before are invalid (look them up again).
+  void adopt(SeriesStore& previous, const std::set<std::string>& sources);
+
   std::size_t slot_count() const {
     return counters_.size() + histograms_.size() + gauges_.size();
   }
 
  private:
-  SourceRouter::Subscription* subscribe(const SeriesSelector& sel);
+  SourceRouter::Subscription* subscribe(const SeriesSelector& sel, const std::string& key);
 
   std::map<std::string, std::unique_ptr<CounterSlot>> counters_;
   std::map<std::string, std::unique_ptr<HistogramSlot>> histograms_;

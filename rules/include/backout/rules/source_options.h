@@ -58,6 +58,7 @@ struct SecretRef {
 
   /// `$ONCALL_CHAT_WEBHOOK` or `file /etc/backout/token` (for messages; never the secret).
   std::string describe() const { return from == From::kEnv ? "$" + name : "file " + name; }
+  bool operator==(const SecretRef&) const = default;
 };
 
 /// A secret option `base`: given as `base_env` or `base_file`, never inline as `base`.
@@ -83,6 +84,8 @@ class SourceOptions {
 
   void set(const std::string& name, OptionValue v) { values_[name] = std::move(v); }
   void set_secret(const std::string& base, SecretRef ref) { secrets_[base] = std::move(ref); }
+
+  bool operator==(const SourceOptions&) const = default;
 
  private:
   std::map<std::string, OptionValue> values_;

@@ -77,6 +77,9 @@ class TriggerMachine {
   /// The clock was stepped by d: every hold and clear timer moves with it, so a `for` or a
   /// `clear_after` in progress still needs the time that really remains.
   void shift(Duration d);
+  /// A reload: takes the state of `previous`, the machine of the same trigger (Trigger::same_watch)
+  /// in the plan that ran before, so a `for` or `clear_after` in progress goes on.
+  void continue_from(const TriggerMachine& previous);
 
  private:
   struct LevelState {

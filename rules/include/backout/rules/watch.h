@@ -25,6 +25,16 @@ struct TickResult {
   std::vector<Page> pages;
 };
 
+/// What a reload kept of the watch that ran before (Watch::carry_over), by trigger and source id.
+struct CarryOver {
+  std::vector<std::string> kept;     // same trigger, same sources: its state goes on
+  std::vector<std::string> changed;  // new definition, or a source it reads changed: fresh
+  std::vector<std::string> added;
+  std::vector<std::string> removed;  // its open breach, if any, is closed
+  std::vector<std::string> sources_kept;
+  std::vector<std::string> sources_fresh;  // changed or new: their windows start empty
+};
+
 class Watch {
  public:
   /// `plan` must outlive the watch.
@@ -66,6 +76,17 @@ class Watch {
 
   /// Restores human acts after a restart.
   void restore_acts(HumanActs acts) { acts_ = std::move(acts); }
+
+  /// A reload (SIGHUP): `previous` watched the plan that ran before this one, the same night.
+  /// Keeps what a person would not want lost: the windows of every source whose definition did
+  /// not change; the baseline, early-detection state, `for` and `clear_after` in progress and
+  /// status of every trigger that is the same (Trigger::same_watch) over such sources; every
+  /// episode with its acknowledgement and paging times, the human acts, the decision. A changed
+  /// trigger starts fresh, but an open breach of it stays breached at its severity until the new
+  /// definition's data clears it (as after a restart); a removed trigger's open breach is closed
+  /// at the next tick. Call before the first tick and before collectors write; `previous` is
+  /// unusable afterwards.
+  CarryOver carry_over(Watch& previous);
 
  private:
   const Plan* plan_;
