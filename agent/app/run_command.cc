@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
+#include <memory>
+#include <mutex>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -20,6 +23,13 @@
 
 namespace backout::agent {
 namespace {
+
+std::uint64_t monotonic_usec() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000U +
+         static_cast<std::uint64_t>(ts.tv_nsec) / 1000U;
+}
 
 // Loads and validates the plan for `run`; prints diagnostics; nullopt when it may not run.
 std::optional<rules::Plan> load_for_run(const std::string& path, bool allow_draft,
@@ -127,52 +137,107 @@ int run_command(const Args& args, std::ostream& out, std::ostream& err) {
   if (!plan) {
     return kExitBadInput;
   }
-  const bool start_now = args.flag("start-now");
-  int code = kExitOk;
-  for (;;) {
-    rules::Plan p = *plan;
-    options.start_now = start_now;
-    if (auto d = args.value("state-dir")) {
-      p.state_dir = *d;
+  options.start_now = args.flag("start-now");
+  const std::optional<std::string> state_dir = args.value("state-dir");
+  auto make_runtime = [&](rules::Plan p) {
+    if (state_dir) {
+      p.state_dir = *state_dir;
     }
-    AgentRuntime runtime(std::move(p), options, net::real_time());
-    if (Status s = runtime.prepare(); !s.ok()) {
-      err << "backout-agent run: cannot start:\n" << s.error() << "\n";
-      return kExitBadInput;
-    }
-    std::atomic<int> received{0};
-    std::thread signal_thread([&] {
-      int sig = 0;
-      sigwait(&signals, &sig);
-      received = sig;
-      runtime.stop();
-    });
-    sd_notify(0, "READY=1\nSTATUS=watching");
-    runtime.run();
-    sd_notify(0, "STOPPING=1");
-    if (received == 0) {
-      // run() returned without a signal: the sigwait thread still waits; wake it.
-      pthread_kill(signal_thread.native_handle(), SIGTERM);
-    }
-    signal_thread.join();
-    if (received != SIGHUP) {
-      spdlog::info("stopped{}", received == 0 ? "" : " on signal " + std::to_string(received.load()));
-      break;
-    }
-    // SIGHUP: reload. An invalid plan keeps the running one.
+    return std::make_unique<AgentRuntime>(std::move(p), options, net::real_time());
+  };
+  std::unique_ptr<AgentRuntime> runtime = make_runtime(std::move(*plan));
+  if (Status s = runtime->prepare(); !s.ok()) {
+    err << "backout-agent run: cannot start:\n" << s.error() << "\n";
+    return kExitBadInput;
+  }
+
+  // The signal thread stops the runtime (SIGINT, SIGTERM) or builds the next one (SIGHUP) beside
+  // it; this thread runs whichever is current and, when a reload has handed over, lets the next
+  // take over (AgentRuntime::assemble / hand_over / take_over). `mu` orders the two.
+  std::mutex mu;
+  std::unique_ptr<AgentRuntime> next;  // assembled, waiting for the current one to hand over
+  int stop_signal = 0;
+  bool exiting = false;
+  auto reload = [&] {
+    // systemd's reload protocol: RELOADING=1 with the monotonic time, then READY=1 whatever
+    // the outcome (a refused reload leaves the unit active on the running plan).
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+               static_cast<unsigned long long>(monotonic_usec()), path.c_str());
     spdlog::info("SIGHUP: reloading {}", path);
     std::ostringstream diag;
-    if (auto next = load_for_run(path, args.flag("allow-draft"), diag)) {
-      plan = std::move(next);
-      spdlog::info("reloaded {}", path);
+    std::optional<rules::Plan> p = load_for_run(path, args.flag("allow-draft"), diag);
+    std::string refused;
+    if (!p) {
+      refused = "the new plan is not valid";
     } else {
-      spdlog::error("the new plan is not valid; keeping the running one:");
-      std::istringstream lines(diag.str());
-      for (std::string line; std::getline(lines, line);) {
-        spdlog::error("  {}", line);
+      std::unique_ptr<AgentRuntime> candidate = make_runtime(std::move(*p));
+      if (Status a = candidate->assemble(runtime.get()); !a.ok()) {
+        refused = "the new plan cannot start";
+        diag << a.error() << "\n";
+      } else {
+        next = std::move(candidate);
+        runtime->hand_over();
+        return;  // READY=1 once the next runtime runs
       }
     }
+    spdlog::error("{}; keeping the running one:", refused);
+    std::istringstream lines(diag.str());
+    std::string first;
+    for (std::string line; std::getline(lines, line);) {
+      spdlog::error("  {}", line);
+      first = first.empty() ? line : first;
+    }
+    runtime->reload_refused(refused + ": " + first);
+    sd_notify(0, "READY=1\nSTATUS=watching; the last reload was refused (see the log)");
+  };
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      std::lock_guard lock(mu);
+      if (exiting) {
+        return;
+      }
+      if (sig != SIGHUP) {
+        stop_signal = sig;
+        next.reset();
+        runtime->stop();
+        return;
+      }
+      if (next) {
+        spdlog::warn("SIGHUP: a reload is already under way; send it again once it is done");
+        continue;
+      }
+      reload();
+    }
+  });
+  sd_notify(0, "READY=1\nSTATUS=watching");
+  int code = kExitOk;
+  for (;;) {
+    runtime->run();
+    std::lock_guard lock(mu);
+    if (!next) {
+      exiting = true;
+      break;
+    }
+    if (Status s = next->take_over(*runtime); !s.ok()) {
+      spdlog::critical("the reload could not complete, and the plan that ran before has "
+                       "stopped: {}; exiting so that systemd restarts the agent",
+                       s.error());
+      exiting = true;
+      code = kExitRuntime;
+      break;
+    }
+    runtime = std::move(next);  // the previous runtime goes here, after handing over
+    sd_notify(0, "READY=1\nSTATUS=watching");
   }
+  sd_notify(0, "STOPPING=1");
+  if (stop_signal == 0) {
+    // run() returned without a signal, or the reload failed: the sigwait thread still waits.
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+  }
+  signal_thread.join();
+  spdlog::info("stopped{}", stop_signal == 0 ? "" : " on signal " + std::to_string(stop_signal));
   return code;
 }
 

@@ -69,6 +69,8 @@ std::vector<TimelineEvent> every_kind() {
                         std::chrono::minutes{5}, "project_manager"}},
                       {{"login_failure_rate", "Login failure rate",
                         "ratio(portal.login_failures_total, portal.login_attempts_total)"}}}),
+      ev(AgentLifecycle{AgentLifecycle::What::kReloaded, "kept 5 triggers; added: search"}),
+      ev(AgentLifecycle{AgentLifecycle::What::kReloadRefused, "server: $TOKEN is not set"}),
       ev(Unknown{"deployed",
                  R"({"at":"2026-06-07T03:12:00.250+01:00","kind":"deployed","by":"x"})"}),
   };

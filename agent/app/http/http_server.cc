@@ -20,6 +20,7 @@
 #include "app/http/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -35,7 +36,9 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <mutex>
@@ -792,13 +795,50 @@ class HttpServer::Impl : public std::enable_shared_from_this<HttpServer::Impl> {
                              listen_hint(last));
   }
 
+  void listen_on(int fd) {
+    if (listening_) {
+      throw std::runtime_error("cannot take over a listening socket: already listening on port " +
+                               std::to_string(port_.load()));
+    }
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("cannot take over the listening socket: " +
+                               std::string(std::strerror(errno)));
+    }
+    tcp::acceptor acceptor(acceptor_.get_executor());
+    error_code ec;
+    acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    if (ec) {
+      throw std::runtime_error("cannot take over the listening socket: " + ec.message());
+    }
+    port_.store(acceptor.local_endpoint(ec).port());
+    acceptor_ = std::move(acceptor);
+    listening_ = true;
+    net::dispatch(acceptor_.get_executor(),
+                  beast::bind_front_handler(&Impl::do_accept, shared_from_this()));
+  }
+
+  int release_listener() {
+    if (!acceptor_.is_open()) {
+      return -1;
+    }
+    error_code ec;
+    const int fd = acceptor_.release(ec);
+    return ec ? -1 : fd;
+  }
+
   std::uint16_t port() const { return port_.load(); }
 
-  void stop() {
+  void stop(bool keep_listener) {
     const auto sessions = core_->stop_and_list();
-    net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    net::post(acceptor_.get_executor(), [self = shared_from_this(), keep_listener] {
       error_code ignored;
-      self->acceptor_.close(ignored);
+      if (keep_listener) {
+        self->acceptor_.cancel(ignored);  // the socket stays bound: connections wait in its queue
+      } else {
+        self->acceptor_.close(ignored);
+      }
       self->retry_timer_.cancel();
     });
     for (const auto& s : sessions) {
@@ -908,13 +948,19 @@ HttpServer::HttpServer(boost::asio::io_context& ioc, RequestHandler handler, Ser
   impl_ = std::make_shared<Impl>(ioc, std::move(handler), limits);
 }
 
-HttpServer::~HttpServer() { impl_->stop(); }
+HttpServer::~HttpServer() { impl_->stop(false); }
 
 void HttpServer::listen(const std::string& host, std::uint16_t port) { impl_->listen(host, port); }
 
 std::uint16_t HttpServer::port() const { return impl_->port(); }
 
-void HttpServer::stop() { impl_->stop(); }
+void HttpServer::stop() { impl_->stop(false); }
+
+void HttpServer::stop_keeping_listener() { impl_->stop(true); }
+
+int HttpServer::release_listener() { return impl_->release_listener(); }
+
+void HttpServer::listen_on(int fd) { impl_->listen_on(fd); }
 
 HttpServer::Stats HttpServer::stats() const { return impl_->stats(); }
 

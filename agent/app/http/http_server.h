@@ -91,12 +91,23 @@ class HttpServer {
   /// 127.0.0.1:9750: Address already in use; is another backout-agent running?". Call once.
   void listen(const std::string& host, std::uint16_t port);
 
+  /// Starts accepting on a socket that is already bound and listening (release_listener() of
+  /// the server it takes over from). Takes ownership of `fd`. Throws std::runtime_error. Call
+  /// once, instead of listen().
+  void listen_on(int fd);
+
   /// The bound port (0 before listen()).
   std::uint16_t port() const;
 
   /// Stops accepting and closes every open connection (in-flight responses are abandoned).
   /// Idempotent; returns at once; the closing happens on the io_context's threads.
   void stop();
+  /// stop(), but the listening socket stays open (a reload: connections that arrive meanwhile
+  /// wait in its queue for the next server, see release_listener()).
+  void stop_keeping_listener();
+  /// After stop_keeping_listener() and once the io_context has stopped: gives up the listening
+  /// socket's descriptor (-1 if there is none) for listen_on() of the next server.
+  int release_listener();
 
   /// Counters since construction. `connections_accepted` counts connections admitted,
   /// `connections_rejected` those refused (503) for max_connections; `requests` counts requests

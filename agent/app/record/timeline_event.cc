@@ -272,7 +272,8 @@ constexpr std::initializer_list<Delivery::Outcome> kDeliveryOutcomes = {
     Delivery::Outcome::kDelivered, Delivery::Outcome::kRetry, Delivery::Outcome::kDropped};
 constexpr std::initializer_list<AgentLifecycle::What> kLifecycle = {
     AgentLifecycle::What::kStarted, AgentLifecycle::What::kRestarted,
-    AgentLifecycle::What::kStoreRecovered};
+    AgentLifecycle::What::kStoreRecovered, AgentLifecycle::What::kReloaded,
+    AgentLifecycle::What::kReloadRefused};
 constexpr std::initializer_list<ClockGuard::Outcome> kClockOutcomes = {
     ClockGuard::Outcome::kDetected, ClockGuard::Outcome::kApplied, ClockGuard::Outcome::kReverted};
 constexpr std::initializer_list<rules::HumanDecision::Kind> kDecisions = {
@@ -436,6 +437,10 @@ std::string_view to_string(AgentLifecycle::What w) {
       return "restarted";
     case AgentLifecycle::What::kStoreRecovered:
       return "store_recovered";
+    case AgentLifecycle::What::kReloaded:
+      return "reloaded";
+    case AgentLifecycle::What::kReloadRefused:
+      return "reload_refused";
   }
   return "started";
 }

@@ -97,7 +97,9 @@ struct Delivery {
 struct AgentLifecycle {
   /// kStoreRecovered: the state store was damaged, moved aside and started afresh (detail: why
   /// and where it went).
-  enum class What { kStarted, kRestarted, kStoreRecovered };
+  /// kReloaded: SIGHUP took a new plan (detail: what the watch kept and what started afresh);
+  /// kReloadRefused: it could not start, the running plan stays (detail: why).
+  enum class What { kStarted, kRestarted, kStoreRecovered, kReloaded, kReloadRefused };
   What event = What::kStarted;
   std::string detail;
   bool operator==(const AgentLifecycle&) const = default;

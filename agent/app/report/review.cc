@@ -789,6 +789,11 @@ class Builder {
                          : "state restored from the store");
         } else if (what == "started") {
           add_row(e.at, "Agent started", "a new state store for this release and window");
+        } else if (what == "reloaded") {
+          add_row(e.at, "Plan reloaded", str(o, "detail"));
+        } else if (what == "reload_refused") {
+          add_row(e.at, "Reload refused",
+                  str(o, "detail") + "; the plan that was running kept running");
         } else if (what == "store_recovered") {
           add_row(e.at, "State store damaged",
                   str(o, "detail") + "; the agent started afresh, without the history before");

@@ -50,17 +50,18 @@ class SourceSink final : public collectors::SampleSink {
   /// probe, the kinds with `up`), so a series absent from one is stale at once; otherwise
   /// (push, logs) a gauge series is stale after its window's length without a batch.
   SourceSink(std::string id, rules::SourceRouter* router, SourceStatusTable& table,
-             AgentMetrics& metrics, Timeline& timeline, const Clock& clock,
+             AgentMetrics& metrics, std::function<Timeline&()> timeline, const Clock& clock,
              std::chrono::minutes offset, bool complete_batches, std::function<void()> on_change)
       : id_(std::move(id)),
         complete_batches_(complete_batches),
         router_(router),
         table_(table),
         metrics_(metrics),
-        timeline_(timeline),
+        timeline_(std::move(timeline)),
         clock_(clock),
         offset_(offset),
-        on_change_(std::move(on_change)) {}
+        on_change_(std::move(on_change)),
+        refused_seen_(router != nullptr ? router->refused() : 0) {}
 
   void record(const std::string& metric, const rules::Labels& labels, double value) override {
     router_->record(metric, labels, value);
@@ -106,7 +107,7 @@ class SourceSink final : public collectors::SampleSink {
       } else {
         spdlog::warn("source {} is down: {}", id_, o.error);
       }
-      timeline_.append({{now, offset_}, record::SourceChanged{id_, o.up, o.up ? "" : o.error}});
+      timeline_().append({{now, offset_}, record::SourceChanged{id_, o.up, o.up ? "" : o.error}});
     }
     // A first result counts as a change only when it is down (every source starts as unknown).
     if (before ? *before != o.up : !o.up) {
@@ -124,7 +125,7 @@ class SourceSink final : public collectors::SampleSink {
   rules::SourceRouter* router_;
   SourceStatusTable& table_;
   AgentMetrics& metrics_;
-  Timeline& timeline_;
+  std::function<Timeline&()> timeline_;  // the store's, opened after the sinks are made
   const Clock& clock_;
   std::chrono::minutes offset_;
   std::function<void()> on_change_;
@@ -134,6 +135,22 @@ class SourceSink final : public collectors::SampleSink {
   std::uint64_t lost_reports_ = 0;  // attempts that reported some
   std::uint64_t refusal_reports_ = 0;
 };
+
+// "kept 5 triggers; fresh (changed): login; added: search; sources with fresh windows: api".
+std::string describe(const rules::CarryOver& c) {
+  std::string out = "kept " + std::to_string(c.kept.size()) + " trigger" +
+                    (c.kept.size() == 1 ? "" : "s") + " with their windows and state";
+  auto list = [&out](const char* what, const std::vector<std::string>& ids) {
+    if (!ids.empty()) {
+      out += std::string("; ") + what + ": " + join(ids, ", ");
+    }
+  };
+  list("changed, started afresh", c.changed);
+  list("added", c.added);
+  list("removed", c.removed);
+  list("sources with fresh windows", c.sources_fresh);
+  return out;
+}
 
 std::string severity_text(const std::optional<rules::Severity>& s) {
   return s ? std::string(rules::to_string(*s)) : std::string("-");
@@ -156,10 +173,13 @@ struct AgentRuntime::Impl {
         http_client(io.get_executor()),
         delivery_http(io.get_executor()) {}
 
+  Status add_collector(const rules::Source& src);
+  void shut_down(bool keep_listener);
+  Status finish(Impl* previous);
   void tick();
   void schedule_tick();
   void tick_now();
-  Status open_store();
+  Status open_store(bool reload);
   void persist_after_tick(const rules::TickResult& r);
   void persist(TimePoint now);
   void echo_act(const record::TimelineEvent& event);
@@ -207,6 +227,17 @@ struct AgentRuntime::Impl {
   bool final_flag_saved = false;
   bool episodes_unsaved = false;  // the episodes changed since the store last took them
   StoreRetryGate store_gate;      // paces the writes above after a failure
+
+  // Made by assemble(), used by finish().
+  std::optional<collectors::Registry> registry;
+  std::vector<const rules::Source*> deferred_sources;  // as the running plan has them: made last
+  std::vector<std::unique_ptr<alerting::Channel>> pending_channels;
+  std::optional<std::string> token;
+  std::string listen_host;
+  std::uint16_t listen_port = 0;
+  bool listen_deferred = false;  // the running runtime's socket is taken over
+  std::optional<rules::CarryOver> carried;  // a reload: what the watch kept
+  bool same_night = true;  // the store held this plan's night (false: it was moved aside)
 
   std::vector<std::unique_ptr<SourceSink>> sinks;
   std::vector<std::unique_ptr<collectors::Collector>> collectors;
@@ -270,45 +301,72 @@ std::string AgentRuntime::Impl::status_snapshot() {
 }
 
 Status AgentRuntime::prepare() {
-  Impl& m = *impl_;
-  const std::chrono::minutes off = m.plan.window.offset();
-  if (Status s = m.open_store(); !s.ok()) {
+  if (Status s = assemble(); !s.ok()) {
     return s;
   }
-  m.dispatcher = std::make_unique<Dispatcher>(m.io.get_executor(), *m.outbox, m.clock, m.metrics,
-                                              m.timeline(), off);
-  // Collectors, one per source, each on its own strand.
-  const collectors::Registry registry =
-      m.parts.sources ? *m.parts.sources : collectors::builtin_registry();
+  return impl_->finish(nullptr);
+}
+
+// Makes the collector of one source, on its own strand.
+Status AgentRuntime::Impl::add_collector(const rules::Source& src) {
+  const std::chrono::minutes off = plan.window.offset();
+  const collectors::SourceKind* kind = registry->find(src.kind);
+  if (kind == nullptr) {
+    return Error{"sources." + src.id + ": this build has no collector for kind '" + src.kind +
+                 "'"};
+  }
+  auto sink = std::make_unique<SourceSink>(
+      src.id, watch.router(src.id), sources, metrics,
+      [this]() -> Timeline& { return timeline(); }, clock, off, kind->spec.has_up,
+      [this] { tick_now(); });
+  collector_strands.push_back(asio::make_strand(io));
+  collectors::CollectorContext ctx;
+  ctx.executor = collector_strands.back();
+  ctx.sink = sink.get();
+  ctx.http = &http_client;
+  ctx.push = &push_hub;
+  ctx.time = &clock;
+  ctx.resolve_secret = [id = src.id](const rules::SecretRef& ref) {
+    return resolve_secret(ref, "sources." + id);
+  };
+  auto collector = kind->create(src, ctx);
+  if (!collector.ok()) {
+    collector_strands.pop_back();
+    return Error{"sources." + src.id + ": " + collector.error()};
+  }
+  sinks.push_back(std::move(sink));
+  collectors.push_back(std::move(collector).value());
+  return {};
+}
+
+// Everything that can fail before the store is opened or a running runtime is touched.
+Status AgentRuntime::assemble(const AgentRuntime* running) {
+  Impl& m = *impl_;
+  const Impl* prev = running != nullptr ? running->impl_.get() : nullptr;
   std::vector<std::string> problems;
+  if (prev != nullptr && prev->plan.state_dir != m.plan.state_dir) {
+    problems.push_back("state_dir: changed from " + prev->plan.state_dir + " to " +
+                       m.plan.state_dir +
+                       "; a reload keeps the state where it is: restart the agent to move it");
+  }
+  // Collectors, one per source. A source exactly as the running plan has it is made once the
+  // running one has stopped (its collector may hold a port, e.g. StatsD's).
+  m.registry = m.parts.sources ? *m.parts.sources : collectors::builtin_registry();
   for (const rules::Source& src : m.plan.sources) {
     m.sources.add(src.id, src.kind);
-    const collectors::SourceKind* kind = registry.find(src.kind);
-    if (kind == nullptr) {
-      problems.push_back("sources." + src.id + ": this build has no collector for kind '" +
-                         src.kind + "'");
-      continue;
+    if (prev != nullptr) {
+      const rules::Source* before = nullptr;
+      for (const rules::Source& o : prev->plan.sources) {
+        before = o.id == src.id ? &o : before;
+      }
+      if (before != nullptr && *before == src) {
+        m.deferred_sources.push_back(&src);
+        continue;
+      }
     }
-    auto sink = std::make_unique<SourceSink>(src.id, m.watch.router(src.id), m.sources, m.metrics,
-                                             m.timeline(), m.clock, off, kind->spec.has_up,
-                                             [&m] { m.tick_now(); });
-    m.collector_strands.push_back(asio::make_strand(m.io));
-    collectors::CollectorContext ctx;
-    ctx.executor = m.collector_strands.back();
-    ctx.sink = sink.get();
-    ctx.http = &m.http_client;
-    ctx.push = &m.push_hub;
-    ctx.time = &m.clock;
-    ctx.resolve_secret = [id = src.id](const rules::SecretRef& ref) {
-      return resolve_secret(ref, "sources." + id);
-    };
-    auto collector = kind->create(src, ctx);
-    if (!collector.ok()) {
-      problems.push_back("sources." + src.id + ": " + collector.error());
-      continue;
+    if (Status st = m.add_collector(src); !st.ok()) {
+      problems.push_back(st.error());
     }
-    m.sinks.push_back(std::move(sink));
-    m.collectors.push_back(std::move(collector).value());
   }
   // Channels.
   auto resolver = [](const rules::SecretRef& ref) { return resolve_secret(ref, "notify"); };
@@ -327,82 +385,160 @@ Status AgentRuntime::prepare() {
       problems.push_back("notify." + (*ch)->kind + ": " + channel.error());
       continue;
     }
-    m.dispatcher->add_channel(std::move(channel).value());
+    m.pending_channels.push_back(std::move(channel).value());
   }
   // API token.
-  std::optional<std::string> token;
   if (m.plan.server.token) {
     auto t = resolve_secret(*m.plan.server.token, "server.token");
     if (!t.ok()) {
       problems.push_back("server: " + t.error());
     } else {
-      token = *t;
+      m.token = *t;
     }
   }
   if (!problems.empty()) {
     return Error{join(problems, "\n")};
   }
-  // HTTP server and API.
-  ApiContext api;
-  api.watch_mu = &m.watch_mu;
-  api.watch = &m.watch;
-  api.clock = &m.clock;
-  api.metrics = &m.metrics;
-  api.timeline = &m.timeline();
-  api.token = token;
-  api.status = [&m] { return m.status_snapshot(); };
-  api.ready = [&m] { return m.ready.load(); };
-  api.live = [&m] {
-    const auto last = m.last_tick_ns.load();
-    const auto now = m.clock.steady().count();
-    return last == 0 || now - last < (m.options.tick * 20 + std::chrono::seconds{2}).count();
-  };
-  api.on_act = [&m](const record::TimelineEvent& event) {
-    m.episodes_unsaved = true;
-    m.persist(m.clock.now());
-    m.echo_act(event);
-    m.status_changed(m.clock.now());
-  };
-  register_api(m.router, std::move(api));
-  register_push_api(m.router, m.push_hub, token);
+  // The HTTP server: bound now unless it takes over the running one's address.
   http::ServerLimits limits;
   // When clients hold every connection, the operator's and Prometheus' views stay open.
   limits.reserved_paths = {"/healthz", "/readyz", "/metrics"};
   m.server = std::make_unique<http::HttpServer>(
       m.io, [&m](const http::HttpRequest& req) { return m.router.dispatch(req); }, limits);
-  std::string host = m.plan.server.host;
-  std::uint16_t port = m.plan.server.port;
+  m.listen_host = m.plan.server.host;
+  m.listen_port = m.plan.server.port;
   if (m.options.listen) {
     const std::string& l = *m.options.listen;
     std::size_t colon = l.rfind(':');
-    host = l.substr(0, colon);
+    m.listen_host = l.substr(0, colon);
     // run_command checked it: a whole number up to 65535.
-    port = static_cast<std::uint16_t>(
+    m.listen_port = static_cast<std::uint16_t>(
         parse_whole_number(std::string_view(l).substr(colon + 1), 65535).value_or(0));
   }
+  if (prev != nullptr && prev->server && prev->listen_host == m.listen_host &&
+      prev->listen_port == m.listen_port) {
+    m.listen_deferred = true;
+    return {};
+  }
   try {
-    m.server->listen(host, port);
+    m.server->listen(m.listen_host, m.listen_port);
   } catch (const std::exception& e) {
     return Error{e.what()};
   }
-  spdlog::info("listening on {}:{}", host, m.server->port());
+  spdlog::info("listening on {}:{}", m.listen_host, m.server->port());
+  return {};
+}
+
+// Opens (or, on a reload, takes over) the store, restores from it, and wires what needs it.
+Status AgentRuntime::Impl::finish(Impl* prev) {
+  const std::chrono::minutes off = plan.window.offset();
+  if (prev != nullptr) {
+    // The previous runtime has stopped: what it still holds in memory goes to the store first.
+    prev->persist(prev->clock.now());
+    guarded.continue_from(prev->guarded);
+    clock_state = prev->clock_state;
+    last_alertmanager_refresh = prev->last_alertmanager_refresh;
+    act_seq = prev->act_seq;
+    store = std::move(prev->store);
+  }
+  if (Status s = open_store(prev != nullptr); !s.ok()) {
+    return s;
+  }
+  dispatcher = std::make_unique<Dispatcher>(io.get_executor(), *outbox, clock, metrics,
+                                            timeline(), off);
+  for (auto& channel : pending_channels) {
+    dispatcher->add_channel(std::move(channel));
+  }
+  pending_channels.clear();
+  // HTTP API.
+  ApiContext api;
+  api.watch_mu = &watch_mu;
+  api.watch = &watch;
+  api.clock = &clock;
+  api.metrics = &metrics;
+  api.timeline = &timeline();
+  api.token = token;
+  api.status = [this] { return status_snapshot(); };
+  api.ready = [this] { return ready.load(); };
+  api.live = [this] {
+    const auto last = last_tick_ns.load();
+    const auto now = clock.steady().count();
+    return last == 0 || now - last < (options.tick * 20 + std::chrono::seconds{2}).count();
+  };
+  api.on_act = [this](const record::TimelineEvent& event) {
+    episodes_unsaved = true;
+    persist(clock.now());
+    echo_act(event);
+    status_changed(clock.now());
+  };
+  register_api(router, std::move(api));
+  register_push_api(router, push_hub, token);
+  if (listen_deferred) {
+    const int fd = prev != nullptr && prev->server ? prev->server->release_listener() : -1;
+    if (fd < 0) {
+      return Error{"cannot take over the listening socket on " + listen_host + ":" +
+                   std::to_string(listen_port) + " from the running plan"};
+    }
+    try {
+      server->listen_on(fd);
+    } catch (const std::exception& e) {
+      return Error{e.what()};
+    }
+  }
   {
-    std::lock_guard lock(m.watch_mu);
-    m.status_changed(m.clock.now());
-    if (m.store_recovered) {
+    std::lock_guard lock(watch_mu);
+    status_changed(clock.now());
+    if (store_recovered) {
       // Chat is told once (the key is unique per store): nobody is paged.
       rules::Page page;
       page.kind = rules::PageKind::kAct;
-      page.at = m.clock.now();
+      page.at = clock.now();
       page.key = "store_recovered:" + std::to_string(page.at.time_since_epoch().count());
       page.reason = "the agent's state store was damaged and has been started afresh: " +
-                    *m.store_recovered +
+                    *store_recovered +
                     ". Acknowledgements, open breaches and undelivered messages from before are "
                     "not restored";
-      m.dispatcher->submit({page}, m.message_context(page.at));
+      dispatcher->submit({page}, message_context(page.at));
     }
   }
+  if (prev == nullptr) {
+    return {};
+  }
+  std::lock_guard lock(watch_mu);
+  std::string detail;
+  if (!same_night) {
+    // Another release or window: the state was moved aside (open_store), nothing carries over.
+    detail = "another release or window: the watch started afresh";
+  } else {
+    // Collectors of both runtimes are stopped or not yet started: the windows change hands.
+    carried = watch.carry_over(prev->watch);
+    sources.continue_from(prev->sources, carried->sources_kept);
+    detail = describe(*carried);
+  }
+  // The collectors of the sources defined as before, now that the previous ones have stopped
+  // (and let go of their ports); their sinks see the routers as carried over.
+  for (const rules::Source* src : deferred_sources) {
+    if (Status st = add_collector(*src); !st.ok()) {
+      // It ran under the previous plan and is defined the same: what failed now (a secret file
+      // gone, a port taken meanwhile) is a source down, not a reason to stop watching.
+      metrics.on_error("collector_start");
+      spdlog::error("{}; the source is down until the agent is reloaded or restarted", st.error());
+      collectors::AttemptOutcome down;
+      down.up = false;
+      down.error = st.error();
+      SourceSink sink(src->id, watch.router(src->id), sources, metrics,
+                      [this]() -> Timeline& { return timeline(); }, clock, off, true, [] {});
+      sink.end_attempt(down);
+    }
+  }
+  spdlog::info("reloaded {} release {}: {}", plan.header.project, plan.header.release, detail);
+  timeline().append({{clock.now(), off},
+                     record::AgentLifecycle{record::AgentLifecycle::What::kReloaded, detail}});
   return {};
+}
+
+Status AgentRuntime::take_over(AgentRuntime& previous) {
+  return impl_->finish(previous.impl_.get());
 }
 
 void AgentRuntime::Impl::schedule_tick() {
@@ -515,15 +651,17 @@ void AgentRuntime::Impl::tick() {
   }
 }
 
-Status AgentRuntime::Impl::open_store() {
+Status AgentRuntime::Impl::open_store(bool reload) {
   const std::string now_suffix = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
-  auto opened = StateStore::open_or_recover(plan.state_dir, now_suffix);
-  if (!opened.ok()) {
-    return Error{opened.error()};
+  if (!store) {
+    auto opened = StateStore::open_or_recover(plan.state_dir, now_suffix);
+    if (!opened.ok()) {
+      return Error{opened.error()};
+    }
+    store = std::move(opened).value();
   }
-  store = std::move(opened).value();
-  if (store->recovered()) {
+  if (store->recovered() && !reload) {
     // Issue 14, item 11: a watch without last night's history beats no watch.
     store_recovered = *store->recovered();
     metrics.on_error("state_store_damaged");
@@ -552,6 +690,7 @@ Status AgentRuntime::Impl::open_store() {
     if (Status s = store->archive_and_reset(suffix); !s.ok()) {
       return s;
     }
+    same_night = false;
   }
   if (Status s = store->set_identity(identity); !s.ok()) {
     return s;
@@ -613,16 +752,18 @@ Status AgentRuntime::Impl::open_store() {
   watch.restore_acts(acts);
   watch.paging().restore(episodes, final_sent, last_recommendation(events));
   final_flag_saved = final_sent;
+  timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});
+  if (reload) {
+    return {};  // finish() records the reload once the watch has been carried over
+  }
   if (n > 0) {
     spdlog::info("restored from {}: {} timeline events, {} baselines, {} open breaches, {} "
                  "fix-forwards, {} decisions, {} raises",
                  store->path(), n, baselines.size(), open_breaches, acts.fix_forwards.size(),
                  acts.decisions.size(), acts.raises.size());
-    timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});
     timeline().append({{clock.now(), plan.window.offset()},
                        record::AgentLifecycle{record::AgentLifecycle::What::kRestarted}});
   } else {
-    timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});
     timeline().append({{clock.now(), plan.window.offset()},
                        record::AgentLifecycle{record::AgentLifecycle::What::kStarted}});
   }
@@ -864,8 +1005,21 @@ void AgentRuntime::start() {
                format_clock(m.plan.window.point_of_no_return(), m.plan.window.offset()));
 }
 
-void AgentRuntime::stop() {
+void AgentRuntime::stop() { impl_->shut_down(false); }
+
+void AgentRuntime::hand_over() { impl_->shut_down(true); }
+
+const rules::Plan& AgentRuntime::plan() const { return impl_->plan; }
+
+void AgentRuntime::reload_refused(const std::string& why) {
   Impl& m = *impl_;
+  m.metrics.on_error("reload_refused");
+  m.timeline().append({{m.clock.now(), m.plan.window.offset()},
+                       record::AgentLifecycle{record::AgentLifecycle::What::kReloadRefused, why}});
+}
+
+void AgentRuntime::Impl::shut_down(bool keep_listener) {
+  Impl& m = *this;
   if (m.stopping.exchange(true)) {
     return;
   }
@@ -881,7 +1035,11 @@ void AgentRuntime::stop() {
   }
   m.http_client.cancel_all();
   if (m.server) {
-    m.server->stop();
+    if (keep_listener) {
+      m.server->stop_keeping_listener();
+    } else {
+      m.server->stop();
+    }
   }
   asio::post(m.io, [&m] { m.work.reset(); });
 }

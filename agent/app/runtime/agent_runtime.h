@@ -61,9 +61,30 @@ class AgentRuntime {
   AgentRuntime(const AgentRuntime&) = delete;
   AgentRuntime& operator=(const AgentRuntime&) = delete;
 
-  /// Resolves secrets, creates collectors and channels, binds the HTTP server. Fails with an
-  /// operator-readable message (an unset environment variable, a port in use); nothing runs yet.
+  /// Resolves secrets, creates collectors and channels, binds the HTTP server, opens the state
+  /// store and restores from it. Fails with an operator-readable message (an unset environment
+  /// variable, a port in use); nothing runs yet. assemble() and then take_over(), on a reload.
   Status prepare();
+
+  // A reload (SIGHUP) builds the next runtime beside the running one, so that a plan which
+  // cannot start changes nothing:
+  //   next.assemble(&running)  everything that can fail: secrets, sources, channels, the token,
+  //                            a new listen address; the running runtime is not touched
+  //   running.hand_over()      stops it but keeps its listening socket; its run() returns
+  //   next.take_over(running)  takes its state store, listening socket, clock and watch
+  //                            (rules::Watch::carry_over), and records the reload
+  //   next.run()
+  /// The first half of prepare(). With `running`, sources defined exactly as there are made
+  /// in take_over() (a collector may hold a port), and its listen address is taken over.
+  Status assemble(const AgentRuntime* running = nullptr);
+  /// The second half, on a reload: `previous` has been handed over and its run() has returned.
+  /// A failure here leaves neither runtime watching (the caller exits).
+  Status take_over(AgentRuntime& previous);
+  /// stop(), keeping the listening socket open for take_over().
+  void hand_over();
+  /// The reload was refused (`why`): counted and in the timeline; this runtime goes on.
+  void reload_refused(const std::string& why);
+  const rules::Plan& plan() const;
   /// Starts collectors, the scheduler and the dispatcher and runs until stop(); returns after
   /// every thread has finished (within a second of stop()).
   void run();

@@ -21,4 +21,13 @@ Duration GuardedClock::offset() const {
   return base_.now() - guard_.now(base_.steady());
 }
 
+void GuardedClock::continue_from(const GuardedClock& previous) {
+  ClockGuard theirs = [&] {
+    std::lock_guard lock(previous.mu_);
+    return previous.guard_;
+  }();
+  std::lock_guard lock(mu_);
+  guard_ = theirs;
+}
+
 }  // namespace backout::agent

@@ -33,6 +33,8 @@ class GuardedClock final : public net::TimeSource {
   /// Wall clock minus the agent's time: 0 unless a step is pending.
   Duration offset() const;
   const ClockGuard::Options& options() const { return guard_.options(); }
+  /// A reload: goes on with `previous`'s time (a step pending there stays pending here).
+  void continue_from(const GuardedClock& previous);
 
  private:
   net::TimeSource& base_;

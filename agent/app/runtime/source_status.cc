@@ -48,4 +48,21 @@ std::vector<SourceState> SourceStatusTable::snapshot() const {
   return out;
 }
 
+void SourceStatusTable::continue_from(const SourceStatusTable& previous,
+                                      const std::vector<std::string>& ids) {
+  std::map<std::string, SourceState> theirs;
+  {
+    std::lock_guard lock(previous.mu_);
+    theirs = previous.states_;
+  }
+  std::lock_guard lock(mu_);
+  for (const std::string& id : ids) {
+    auto from = theirs.find(id);
+    auto to = states_.find(id);
+    if (from != theirs.end() && to != states_.end()) {
+      to->second = from->second;
+    }
+  }
+}
+
 }  // namespace backout::agent

@@ -38,6 +38,8 @@ class SourceStatusTable {
                              std::uint64_t malformed, std::uint64_t dropped);
   void set_start_error(const std::string& id, const std::string& error);
   std::vector<SourceState> snapshot() const;
+  /// A reload: the sources `ids` (defined as before) keep what `previous` knew of them.
+  void continue_from(const SourceStatusTable& previous, const std::vector<std::string>& ids);
 
  private:
   mutable std::mutex mu_;
