@@ -19,6 +19,7 @@
 #include "app/api/push_api.h"
 #include "app/http/http_server.h"
 #include "app/http/router.h"
+#include "app/runtime/act_echo.h"
 #include "app/runtime/agent_metrics.h"
 #include "app/runtime/dispatcher.h"
 #include "app/runtime/guarded_clock.h"
@@ -29,6 +30,7 @@
 #include "app/runtime/timeline.h"
 #include "app/store/restore.h"
 #include "app/store/state_store.h"
+#include "backout/alerting/alertmanager_payload.h"
 #include "backout/alerting/channel.h"
 #include "backout/collectors/collector.h"
 #include "backout/collectors/push_hub.h"
@@ -775,67 +777,22 @@ Status AgentRuntime::Impl::open_store(bool reload) {
   return {};
 }
 
-// A person's act, echoed to the channels (chat shows it; PagerDuty gets its acknowledge event).
-// Called under the watch's lock with the timeline event the API recorded.
+// A person's act, echoed to the channels (act_echo). Called under the watch's lock with the
+// timeline event the API recorded.
 void AgentRuntime::Impl::echo_act(const record::TimelineEvent& event) {
-  auto name_of = [&](const std::string& id) {
-    const rules::Trigger* t = plan.trigger(id);
-    return t != nullptr ? t->name : id;
-  };
   const TimePoint now = clock.now();
-  const auto off = plan.window.offset();
-  rules::Page page;
-  page.kind = rules::PageKind::kAct;
-  page.at = now;
-  page.recommendation = watch.decision().recommendation;
-  page.phase = watch.decision().phase;
-  page.key = "act:" + std::to_string(now.time_since_epoch().count()) + ":" +
-             std::to_string(++act_seq);
-  if (const auto* a = event.as<record::Acknowledged>()) {
-    std::vector<std::string> names;
-    for (const std::string& id : a->triggers) {
-      page.triggers.push_back(id);
-      names.push_back(name_of(id));
-    }
-    page.reason = "acknowledged by " + a->by + ": " + join(names, ", ");
-    alerting::MessageContext ctx = message_context(now);
-    ctx.page = page;
-    std::vector<std::string> keys;
-    for (const rules::Episode& e : watch.paging().episodes()) {
-      if (e.open() && std::find(page.triggers.begin(), page.triggers.end(), e.trigger) !=
-                          page.triggers.end()) {
-        keys.push_back(e.key());
-      }
-    }
-    dispatcher->submit_acknowledgement(ctx, "ack:" + join(keys, ","));
-  } else if (const auto* f = event.as<record::FixForwardDeclared>()) {
-    page.triggers.push_back(f->trigger);
-    page.reason = "fix-forward declared by " + f->by + " for " + name_of(f->trigger) + ", ETA " +
-                  format_clock(f->eta.at, off);
-    if (!f->before_point_of_no_return) {
-      page.reason += " (after the point of no return: it does not change the recommendation)";
-    }
-  } else if (const auto* d = event.as<record::Decided>()) {
-    page.reason = "decision " + std::string(rules::to_string(d->decision)) + " by " + d->by;
-    if (!d->note.empty()) {
-      page.reason += ": " + d->note;
-    }
-    if (d->until) {
-      page.reason += " (window extended to " + format_clock(d->until->at, off) + ")";
-    }
-  } else if (const auto* x = event.as<record::Raised>()) {
-    page.reason = std::string(rules::to_string(x->severity)) + " raised by " + x->by + ": " +
-                  x->reason + " (" + x->id + ")";
-  } else if (const auto* c = event.as<record::RaiseCleared>()) {
-    page.reason = c->id + " cleared by " + c->by;
-  } else {
+  std::optional<ActEcho> echo = act_echo(event, watch, now, ++act_seq);
+  if (!echo) {
     return;
   }
-  dispatcher->submit({page}, message_context(now));
+  if (echo->acknowledgement) {
+    alerting::MessageContext ctx = message_context(now);
+    ctx.page = echo->page;
+    dispatcher->submit_acknowledgement(ctx, *echo->acknowledgement);
+  }
+  dispatcher->submit({echo->page}, message_context(now));
 }
 
-// Alertmanager resolves an alert whose endsAt passed (5 minutes after its page), so the open
-// breaches are posted again every minute; Alertmanager dedups them by their labels.
 // A wall-clock step (GuardedClock): logged, counted, in the timeline and the status; when taken,
 // every duration in progress moves with the clock, so the step alone pages nobody.
 void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
@@ -885,28 +842,16 @@ void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
   status_changed(clock.now());
 }
 
+// Alertmanager resolves an alert whose endsAt passed, so the open breaches are posted to it
+// again every minute (alertmanager_reposts: the channel's policy).
 void AgentRuntime::Impl::refresh_alertmanager(TimePoint now) {
-  if (now - last_alertmanager_refresh < std::chrono::minutes{1} ||
+  if (now - last_alertmanager_refresh < alerting::kAlertmanagerRepostEvery ||
       !dispatcher->has_channel("alertmanager")) {
     return;
   }
   last_alertmanager_refresh = now;
-  std::vector<rules::Page> pages;
-  for (const rules::Episode& e : watch.paging().episodes()) {
-    if (!e.open() || !e.paged_at) {
-      continue;
-    }
-    rules::Page p;
-    p.kind = rules::PageKind::kRepeat;
-    p.at = now;
-    p.triggers = {e.trigger};
-    p.severity = e.severity;
-    p.recommendation = watch.decision().recommendation;
-    p.reason = watch.decision().reason;
-    p.phase = watch.decision().phase;
-    p.key = "refresh:" + e.key() + ":" + std::to_string(now.time_since_epoch().count());
-    pages.push_back(std::move(p));
-  }
+  std::vector<rules::Page> pages =
+      alerting::alertmanager_reposts(watch.paging().episodes(), watch.decision(), now);
   if (!pages.empty()) {
     dispatcher->submit(pages, message_context(now), "alertmanager");
   }

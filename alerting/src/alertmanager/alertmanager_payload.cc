@@ -87,4 +87,26 @@ std::string alertmanager_payload(const MessageContext& ctx, const AlertmanagerOp
   return json::serialize(alerts);
 }
 
+std::vector<rules::Page> alertmanager_reposts(const std::vector<rules::Episode>& episodes,
+                                              const rules::DecisionOutput& decision,
+                                              TimePoint now) {
+  std::vector<rules::Page> pages;
+  for (const rules::Episode& e : episodes) {
+    if (!e.open() || !e.paged_at) {
+      continue;
+    }
+    rules::Page p;
+    p.kind = rules::PageKind::kRepeat;
+    p.at = now;
+    p.triggers = {e.trigger};
+    p.severity = e.severity;
+    p.recommendation = decision.recommendation;
+    p.reason = decision.reason;
+    p.phase = decision.phase;
+    p.key = "refresh:" + e.key() + ":" + std::to_string(now.time_since_epoch().count());
+    pages.push_back(std::move(p));
+  }
+  return pages;
+}
+
 }  // namespace backout::alerting

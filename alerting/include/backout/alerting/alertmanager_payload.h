@@ -34,6 +34,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "backout/alerting/channel.h"
 
@@ -49,5 +50,15 @@ bool alertmanager_wants(const rules::Page& page);
 
 /// The JSON array of alerts for `ctx.page`.
 std::string alertmanager_payload(const MessageContext& ctx, const AlertmanagerOptions& options);
+
+/// How often the open episodes are posted again: well inside the default `ttl`.
+inline constexpr Duration kAlertmanagerRepostEvery = std::chrono::minutes{1};
+
+/// The re-post policy above, at `now`: one repeat page for each open episode that was paged,
+/// carrying the decision's recommendation and reason, keyed "refresh:EPISODE:NOW" (each re-post
+/// is its own message, deduplicated by Alertmanager through its labels). Empty when none is open.
+std::vector<rules::Page> alertmanager_reposts(const std::vector<rules::Episode>& episodes,
+                                              const rules::DecisionOutput& decision,
+                                              TimePoint now);
 
 }  // namespace backout::alerting
