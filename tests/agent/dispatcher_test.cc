@@ -1,7 +1,7 @@
 // The dispatcher on a manual clock (issue 10, item 3): backoff doubling within its jitter,
 // Retry-After, oldest first, a channel down for an hour, nothing after stop. An hour of retries
 // runs in milliseconds.
-#include "app/runtime/dispatcher.h"
+#include "backout/alerting/dispatcher.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "app/runtime/outbox.h"
-#include "app/runtime/timeline.h"
+#include "backout/alerting/outbox.h"
+#include "app/record/timeline.h"
+#include "app/runtime/delivery_recorder.h"
 #include "support/manual_time.h"
 #include "support/test_plan.h"
 
@@ -75,8 +76,8 @@ class DispatcherTest : public ::testing::Test {
   DispatcherTest() : plan_(backout::testing::base_plan()), metrics_(plan_) {}
 
   ScriptedChannel& start(ScriptedChannel::Answer answer) {
-    dispatcher_ = std::make_unique<Dispatcher>(io_.get_executor(), outbox_, time_, metrics_,
-                                               timeline_, minutes{60});
+    dispatcher_ =
+        std::make_unique<alerting::Dispatcher>(io_.get_executor(), outbox_, time_, recorder_);
     auto ch = std::make_unique<ScriptedChannel>(time_, std::move(answer));
     ScriptedChannel& ref = *ch;
     dispatcher_->add_channel(std::move(ch));
@@ -97,20 +98,21 @@ class DispatcherTest : public ::testing::Test {
 
   rules::Plan plan_;
   AgentMetrics metrics_;
-  MemoryOutbox outbox_;
+  alerting::MemoryOutbox outbox_;
   MemoryTimeline timeline_;
+  DeliveryRecorder recorder_{metrics_, timeline_, minutes{60}};
   testing::ManualTime time_;
   boost::asio::io_context io_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<alerting::Dispatcher> dispatcher_;
 };
 
 TEST(DispatcherBackoffTest, DoublesFromOneSecondToAMinuteWithinItsJitter) {
   for (int attempts = 0; attempts < 20; ++attempts) {
     const double full = std::min(60.0, std::pow(2.0, std::min(attempts, 10)));
-    EXPECT_DOUBLE_EQ(to_seconds(Dispatcher::backoff(attempts, 0.0)), full / 2) << attempts;
-    EXPECT_NEAR(to_seconds(Dispatcher::backoff(attempts, 0.999999)), full, full * 1e-6) << attempts;
-    EXPECT_LE(Dispatcher::backoff(attempts, 5.0), from_seconds(full)) << "unit clamped";
-    EXPECT_GE(Dispatcher::backoff(attempts, -1.0), from_seconds(full / 2));
+    EXPECT_DOUBLE_EQ(to_seconds(alerting::Dispatcher::backoff(attempts, 0.0)), full / 2) << attempts;
+    EXPECT_NEAR(to_seconds(alerting::Dispatcher::backoff(attempts, 0.999999)), full, full * 1e-6) << attempts;
+    EXPECT_LE(alerting::Dispatcher::backoff(attempts, 5.0), from_seconds(full)) << "unit clamped";
+    EXPECT_GE(alerting::Dispatcher::backoff(attempts, -1.0), from_seconds(full / 2));
   }
 }
 
@@ -188,7 +190,7 @@ TEST_F(DispatcherTest, AChannelDownForAnHourGetsEveryMessageOnceInOrderWhenBack)
 // Issue 14, defect 4: a retry time recorded on a clock that has since stepped back (a message
 // restored after a restart) would hold the page for the step. No wait is longer than kMaxWait.
 TEST_F(DispatcherTest, AWaitRecordedBeforeAClockStepBackIsCutToTheLongestRetryAfter) {
-  OutboxMessage m;
+  alerting::OutboxMessage m;
   m.id = 7;
   m.channel = "chat";
   m.key = "breach:login#1";

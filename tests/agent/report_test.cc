@@ -367,7 +367,7 @@ TEST(ReviewTest, UndeliveredPagesAndUnacknowledgedEscalationsAreFindings) {
       "{" + at("02:20:00") + ", \"kind\": \"mystery\", \"detail\": 42}",
       "not json",
   };
-  OutboxMessage stuck;
+  alerting::OutboxMessage stuck;
   stuck.id = 1;
   stuck.channel = "chat";
   stuck.key = "breach:system_unavailable#1";

@@ -17,9 +17,10 @@
 #include <fstream>
 #include <thread>
 
-#include "app/runtime/agent_metrics.h"
-#include "app/runtime/dispatcher.h"
+#include "app/metrics/agent_metrics.h"
+#include "app/runtime/delivery_recorder.h"
 #include "app/store/state_store.h"
+#include "backout/alerting/dispatcher.h"
 #include "support/test_plan.h"
 
 namespace backout::agent {
@@ -123,7 +124,7 @@ TEST_F(StateStoreFaultTest, FullDiskMessageIsDeliveredOnceAndRecordedWhenSpaceRe
   ASSERT_TRUE(outbox->enqueue("chat", "breach:login#1", "{\"text\": \"BACKOUT\"}", now));
   EXPECT_EQ(errors_, 1);
   EXPECT_THAT(last_error_, HasSubstr("full"));
-  std::optional<OutboxMessage> head = outbox->head("chat");
+  std::optional<alerting::OutboxMessage> head = outbox->head("chat");
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head->key, "breach:login#1");
   EXPECT_EQ(outbox->stats("chat", now).depth, 1u);
@@ -143,7 +144,7 @@ TEST_F(StateStoreFaultTest, FullDiskMessageIsDeliveredOnceAndRecordedWhenSpaceRe
 
   disk_->free_space();
   EXPECT_EQ(outbox->flush(now + std::chrono::seconds{3}), 0u);
-  std::vector<OutboxMessage> all = store_->outbox_all();
+  std::vector<alerting::OutboxMessage> all = store_->outbox_all();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].key, "breach:login#1");
   EXPECT_EQ(all[0].attempts, 1);
@@ -179,11 +180,11 @@ TEST_F(StateStoreFaultTest, ReadOnlyStoreKeepsRetriesInMemoryAndWritesTheLatestS
 
   ASSERT_TRUE(store_->set_query_only(false).ok());
   EXPECT_EQ(outbox.flush(now + std::chrono::seconds{5}), 0u);
-  std::vector<OutboxMessage> pending = store_->outbox_pending();
+  std::vector<alerting::OutboxMessage> pending = store_->outbox_pending();
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[0].key, "b");
   EXPECT_EQ(pending[1].key, "c");
-  std::vector<OutboxMessage> all = store_->outbox_all();
+  std::vector<alerting::OutboxMessage> all = store_->outbox_all();
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].key, "a");
   EXPECT_EQ(all[0].attempts, 2) << "one retry and the delivery";
@@ -254,8 +255,8 @@ TEST_F(StateStoreFaultTest, DispatcherSendsEachPageOnceWhileTheDiskIsFull) {
   MemoryTimeline timeline;
   net::TimeSource& clock = net::real_time();
   boost::asio::io_context io;
-  Dispatcher dispatcher(io.get_executor(), outbox, clock, metrics, timeline,
-                        std::chrono::minutes{60});
+  DeliveryRecorder recorder(metrics, timeline, std::chrono::minutes{60});
+  alerting::Dispatcher dispatcher(io.get_executor(), outbox, clock, recorder);
   auto channel = std::make_unique<CountingChannel>();
   CountingChannel* chat = channel.get();
   dispatcher.add_channel(std::move(channel));

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "app/http/router.h"
-#include "app/runtime/agent_metrics.h"
-#include "app/runtime/timeline.h"
+#include "app/metrics/agent_metrics.h"
+#include "app/record/timeline.h"
 #include "backout/core/clock.h"
 #include "backout/rules/watch.h"
 

@@ -1056,7 +1056,7 @@ class Builder {
   }
 
   void reconcile_outbox() {
-    for (const OutboxMessage& m : in_.outbox) {
+    for (const alerting::OutboxMessage& m : in_.outbox) {
       PageKey k = parse_page_key(m.key);
       if (!is_page_kind(k.kind)) {
         continue;
@@ -1481,7 +1481,7 @@ class Builder {
                     ".");
       }
     }
-    for (const OutboxMessage& m : orphan_messages_) {
+    for (const alerting::OutboxMessage& m : orphan_messages_) {
       f.push_back("The message " + m.key + " for " + m.channel +
                   " is in the outbox without a recorded delivery (" +
                   std::to_string(m.attempts) + " attempts" +
@@ -1746,7 +1746,7 @@ class Builder {
   std::vector<std::size_t> missed_etas_;
   std::vector<SourcePeriod> down_;
   std::vector<Restart> restarts_;
-  std::vector<OutboxMessage> orphan_messages_;
+  std::vector<alerting::OutboxMessage> orphan_messages_;
   std::vector<Row> rows_;
   std::map<std::string, std::size_t> key_page_;  // outbox key -> page
   std::map<std::size_t, std::set<std::string>> covered_;  // page -> triggers of its matched keys

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "app/runtime/outbox.h"
+#include "backout/alerting/outbox.h"
 #include "backout/core/time.h"
 #include "backout/rules/plan.h"
 
@@ -32,7 +32,7 @@ struct ReviewInput {
   /// The start of a --start-now run's shifted window (the store's flag), if any.
   std::optional<TimePoint> shifted_start;
   /// Every message the outbox held: attempts and last error of pages never delivered.
-  std::vector<OutboxMessage> outbox;
+  std::vector<alerting::OutboxMessage> outbox;
   /// The plan (--plan): names, roles, authority and rehearsed durations. May be null; it must
   /// outlive build_review().
   const rules::Plan* plan = nullptr;

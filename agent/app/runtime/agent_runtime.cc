@@ -19,18 +19,19 @@
 #include "app/api/push_api.h"
 #include "app/http/http_server.h"
 #include "app/http/router.h"
+#include "app/metrics/agent_metrics.h"
+#include "app/record/timeline.h"
 #include "app/runtime/act_echo.h"
-#include "app/runtime/agent_metrics.h"
-#include "app/runtime/dispatcher.h"
+#include "app/runtime/delivery_recorder.h"
 #include "app/runtime/guarded_clock.h"
-#include "app/runtime/outbox.h"
 #include "app/runtime/secrets.h"
 #include "app/runtime/source_status.h"
 #include "app/runtime/status_json.h"
-#include "app/runtime/timeline.h"
 #include "app/store/restore.h"
 #include "app/store/state_store.h"
 #include "backout/alerting/alertmanager_payload.h"
+#include "backout/alerting/dispatcher.h"
+#include "backout/alerting/outbox.h"
 #include "backout/alerting/channel.h"
 #include "backout/collectors/collector.h"
 #include "backout/collectors/push_hub.h"
@@ -216,14 +217,15 @@ struct AgentRuntime::Impl {
   SourceStatusTable sources;
   std::unique_ptr<StateStore> store;
   std::unique_ptr<StoreTimeline> timeline_store;
-  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<alerting::Outbox> outbox;
   net::HttpClient http_client;
   // Where POST /api/v1/push/SRC hands samples to the `push` collectors; outlives both.
   collectors::PushHub push_hub;
   // The channels' own client: a stop cancels the collectors' requests at once but gives a
   // delivery in flight a grace to finish (see stop()).
   net::HttpClient delivery_http;
-  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<DeliveryRecorder> delivery_recorder;  // outlives the dispatcher's workers
+  std::unique_ptr<alerting::Dispatcher> dispatcher;
   std::optional<std::string> store_recovered;  // the damaged store moved aside at start, if any
   bool baselines_saved = false;
   bool final_flag_saved = false;
@@ -446,8 +448,9 @@ Status AgentRuntime::Impl::finish(Impl* prev) {
   if (Status s = open_store(prev != nullptr); !s.ok()) {
     return s;
   }
-  dispatcher = std::make_unique<Dispatcher>(io.get_executor(), *outbox, clock, metrics,
-                                            timeline(), off);
+  delivery_recorder = std::make_unique<DeliveryRecorder>(metrics, timeline(), off);
+  dispatcher = std::make_unique<alerting::Dispatcher>(io.get_executor(), *outbox, clock,
+                                                      *delivery_recorder);
   for (auto& channel : pending_channels) {
     dispatcher->add_channel(std::move(channel));
   }

@@ -73,8 +73,8 @@ Status done(Stmt& s, const char* what) {
   return {};
 }
 
-OutboxMessage read_message(const Stmt& s) {
-  OutboxMessage m;
+alerting::OutboxMessage read_message(const Stmt& s) {
+  alerting::OutboxMessage m;
   m.id = s.i64(0);
   m.channel = s.text(1);
   m.key = s.text(2);
@@ -339,7 +339,7 @@ const char* state_name(OutboxRow::State s) {
 
 Status StateStore::outbox_put(const OutboxRow& row) {
   std::lock_guard lock(mu_);
-  const OutboxMessage& m = row.message;
+  const alerting::OutboxMessage& m = row.message;
   Stmt q(db_, "INSERT INTO outbox (id, channel, key, payload, created_at, attempts, "
               "next_attempt_at, last_error, state, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
               "ON CONFLICT (id) DO UPDATE SET attempts = excluded.attempts, "
@@ -356,9 +356,9 @@ Status StateStore::outbox_put(const OutboxRow& row) {
   return done(q, "record a message in the outbox");
 }
 
-std::vector<OutboxMessage> StateStore::outbox_pending() {
+std::vector<alerting::OutboxMessage> StateStore::outbox_pending() {
   std::lock_guard lock(mu_);
-  std::vector<OutboxMessage> out;
+  std::vector<alerting::OutboxMessage> out;
   Stmt q(db_, "SELECT id, channel, key, payload, created_at, attempts, next_attempt_at, "
               "last_error FROM outbox WHERE state = 'pending' ORDER BY id");
   while (q.ok() && q.step() == SQLITE_ROW) {
@@ -385,9 +385,9 @@ std::int64_t StateStore::outbox_max_id() {
   return q.ok() && q.step() == SQLITE_ROW ? q.i64(0) : 0;
 }
 
-std::vector<OutboxMessage> StateStore::outbox_all() {
+std::vector<alerting::OutboxMessage> StateStore::outbox_all() {
   std::lock_guard lock(mu_);
-  std::vector<OutboxMessage> out;
+  std::vector<alerting::OutboxMessage> out;
   Stmt q(db_, "SELECT id, channel, key, payload, created_at, attempts, next_attempt_at, "
               "last_error FROM outbox ORDER BY id");
   while (q.ok() && q.step() == SQLITE_ROW) {
@@ -573,7 +573,7 @@ StoreOutbox::StoreOutbox(StateStore& store, std::function<void(const std::string
   for (const auto& [channel, key] : store_.outbox_keys()) {
     queued_.remember(channel, key);
   }
-  for (OutboxMessage& m : store_.outbox_pending()) {
+  for (alerting::OutboxMessage& m : store_.outbox_pending()) {
     queued_.restore(std::move(m));
   }
   queued_.reserve_ids(store_.outbox_max_id() + 1);
@@ -589,13 +589,13 @@ bool StoreOutbox::enqueue(const std::string& channel, const std::string& key,
   if (!id) {
     return false;
   }
-  if (std::optional<OutboxMessage> m = queued_.find(*id)) {
+  if (std::optional<alerting::OutboxMessage> m = queued_.find(*id)) {
     record_locked(OutboxRow{std::move(*m), OutboxRow::State::kPending, std::nullopt}, now);
   }
   return true;
 }
 
-std::optional<OutboxMessage> StoreOutbox::head(const std::string& channel) {
+std::optional<alerting::OutboxMessage> StoreOutbox::head(const std::string& channel) {
   return queued_.head(channel);
 }
 
@@ -610,7 +610,7 @@ void StoreOutbox::dropped(std::int64_t id, const std::string& error, TimePoint n
 void StoreOutbox::finish(std::int64_t id, OutboxRow::State state,
                          const std::optional<std::string>& error, TimePoint now) {
   std::lock_guard lock(mu_);
-  std::optional<OutboxMessage> m = queued_.find(id);
+  std::optional<alerting::OutboxMessage> m = queued_.find(id);
   if (!m) {
     return;
   }
@@ -626,12 +626,12 @@ void StoreOutbox::retry(std::int64_t id, TimePoint next_attempt, const std::stri
                         TimePoint now) {
   std::lock_guard lock(mu_);
   queued_.retry(id, next_attempt, error, now);
-  if (std::optional<OutboxMessage> m = queued_.find(id)) {
+  if (std::optional<alerting::OutboxMessage> m = queued_.find(id)) {
     record_locked(OutboxRow{std::move(*m), OutboxRow::State::kPending, std::nullopt}, now);
   }
 }
 
-OutboxStats StoreOutbox::stats(const std::string& channel, TimePoint now) {
+alerting::OutboxStats StoreOutbox::stats(const std::string& channel, TimePoint now) {
   return queued_.stats(channel, now);
 }
 

@@ -25,8 +25,8 @@
 #include <utility>
 #include <vector>
 
-#include "app/runtime/outbox.h"
-#include "app/runtime/timeline.h"
+#include "backout/alerting/outbox.h"
+#include "app/record/timeline.h"
 #include "backout/core/result.h"
 #include "backout/rules/paging_policy.h"
 
@@ -37,7 +37,7 @@ namespace backout::agent {
 /// One outbox row as stored: the message and where it stands.
 struct OutboxRow {
   enum class State { kPending, kDelivered, kDropped };
-  OutboxMessage message;
+  alerting::OutboxMessage message;
   State state = State::kPending;
   std::optional<TimePoint> done_at;
 };
@@ -86,12 +86,12 @@ class StateStore {
   /// can be repeated later as it is.
   Status outbox_put(const OutboxRow& row);
   /// Messages not yet delivered or dropped, oldest first (every channel).
-  std::vector<OutboxMessage> outbox_pending();
+  std::vector<alerting::OutboxMessage> outbox_pending();
   /// (channel, key) of every message ever stored, and the largest id used.
   std::vector<std::pair<std::string, std::string>> outbox_keys();
   std::int64_t outbox_max_id();
   /// Every message ever stored, in order (for the review).
-  std::vector<OutboxMessage> outbox_all();
+  std::vector<alerting::OutboxMessage> outbox_all();
 
   // Episodes and flags
   Status save_episodes(const std::vector<rules::Episode>& episodes);
@@ -169,17 +169,17 @@ class StoreTimeline final : public Timeline {
 /// a message go out twice, nor keeps one from going out: a page decided while the disk is full
 /// is delivered, and recorded later. At construction it restores the undelivered messages and
 /// the keys already used from the store. Thread-safe.
-class StoreOutbox final : public Outbox {
+class StoreOutbox final : public alerting::Outbox {
  public:
   explicit StoreOutbox(StateStore& store, std::function<void(const std::string&)> on_error);
   bool enqueue(const std::string& channel, const std::string& key, const std::string& payload,
                TimePoint now) override;
-  std::optional<OutboxMessage> head(const std::string& channel) override;
+  std::optional<alerting::OutboxMessage> head(const std::string& channel) override;
   void delivered(std::int64_t id, TimePoint now) override;
   void retry(std::int64_t id, TimePoint next_attempt, const std::string& error,
              TimePoint now) override;
   void dropped(std::int64_t id, const std::string& error, TimePoint now) override;
-  OutboxStats stats(const std::string& channel, TimePoint now) override;
+  alerting::OutboxStats stats(const std::string& channel, TimePoint now) override;
   std::size_t flush(TimePoint now) override;
   /// Moves the queued messages in memory; the stored rows keep the times they were written with
   /// (a restart takes them as they are, and the dispatcher caps any wait; see Dispatcher::pump).
@@ -193,7 +193,7 @@ class StoreOutbox final : public Outbox {
 
   StateStore& store_;
   std::function<void(const std::string&)> on_error_;
-  MemoryOutbox queued_;
+  alerting::MemoryOutbox queued_;
   std::mutex mu_;  // guards unsaved_ and gate_, and orders the changes to queued_
   std::map<std::int64_t, OutboxRow> unsaved_;  // by id: the latest state of each message
   StoreRetryGate gate_;

@@ -1,8 +1,8 @@
-#include "app/runtime/outbox.h"
+#include "backout/alerting/outbox.h"
 
 #include <algorithm>
 
-namespace backout::agent {
+namespace backout::alerting {
 
 bool MemoryOutbox::enqueue(const std::string& channel, const std::string& key,
                            const std::string& payload, TimePoint now) {
@@ -115,4 +115,4 @@ OutboxStats MemoryOutbox::stats(const std::string& channel, TimePoint now) {
   return s;
 }
 
-}  // namespace backout::agent
+}  // namespace backout::alerting

@@ -1,42 +1,33 @@
-#include "app/runtime/dispatcher.h"
-
-#include <spdlog/spdlog.h>
+#include "backout/alerting/dispatcher.h"
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <cmath>
 #include <random>
 
-#include "backout/core/text.h"
-
-namespace backout::agent {
+namespace backout::alerting {
 
 struct Dispatcher::Worker {
-  Worker(boost::asio::any_io_executor ex, std::unique_ptr<alerting::Channel> ch,
+  Worker(boost::asio::any_io_executor ex, std::unique_ptr<Channel> ch,
          net::TimeSource& time)
       : strand(boost::asio::make_strand(ex)), timer(time.timer(strand)), channel(std::move(ch)) {}
   boost::asio::strand<boost::asio::any_io_executor> strand;
   std::unique_ptr<net::Timer> timer;
-  std::unique_ptr<alerting::Channel> channel;
+  std::unique_ptr<Channel> channel;
   bool busy = false;
   std::atomic<bool> stopped{false};
   std::mt19937_64 rng{std::random_device{}()};
 };
 
 Dispatcher::Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, net::TimeSource& clock,
-                       AgentMetrics& metrics, Timeline& timeline, std::chrono::minutes offset)
-    : executor_(std::move(executor)),
-      outbox_(outbox),
-      clock_(clock),
-      metrics_(metrics),
-      timeline_(timeline),
-      offset_(offset) {}
+                       DeliveryObserver& observer)
+    : executor_(std::move(executor)), outbox_(outbox), clock_(clock), observer_(observer) {}
 
 Dispatcher::~Dispatcher() { stop(); }
 
-void Dispatcher::add_channel(std::unique_ptr<alerting::Channel> channel) {
+void Dispatcher::add_channel(std::unique_ptr<Channel> channel) {
   workers_.push_back(std::make_shared<Worker>(executor_, std::move(channel), clock_));
 }
 
@@ -62,7 +53,7 @@ bool Dispatcher::has_channel(const std::string& name) const {
   return false;
 }
 
-void Dispatcher::submit_acknowledgement(alerting::MessageContext ctx, const std::string& key) {
+void Dispatcher::submit_acknowledgement(MessageContext ctx, const std::string& key) {
   const TimePoint now = clock_.now();
   for (const auto& w : workers_) {
     if (auto payload = w->channel->render_acknowledgement(ctx)) {
@@ -72,7 +63,7 @@ void Dispatcher::submit_acknowledgement(alerting::MessageContext ctx, const std:
   }
 }
 
-void Dispatcher::submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx,
+void Dispatcher::submit(const std::vector<rules::Page>& pages, MessageContext ctx,
                         const std::string& only_channel) {
   const TimePoint now = clock_.now();
   for (const rules::Page& page : pages) {
@@ -87,8 +78,7 @@ void Dispatcher::submit(const std::vector<rules::Page>& pages, alerting::Message
       }
       std::string payload = w->channel->render(ctx);
       if (!outbox_.enqueue(w->channel->name(), page.key, payload, now)) {
-        spdlog::info("page {} for {} is already in the outbox; not sent twice", page.key,
-                     w->channel->name());
+        observer_.on_duplicate(w->channel->name(), page.key);
       }
     }
   }
@@ -143,7 +133,7 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
   const std::string name = w->channel->name();
   std::optional<OutboxMessage> m = outbox_.head(name);
   OutboxStats st = outbox_.stats(name, clock_.now());
-  metrics_.set_outbox(name, static_cast<double>(st.depth), to_seconds(st.oldest_age));
+  observer_.on_backlog(name, st);
   if (!m) {
     return;
   }
@@ -155,54 +145,46 @@ void Dispatcher::pump(const std::shared_ptr<Worker>& w) {
   w->busy = true;
   const TimePoint started = now;
   w->channel->deliver(m->payload, m->key, [this, w, msg = *m, started](
-                                               alerting::DeliveryResult r) {
+                                               DeliveryResult r) {
     boost::asio::post(w->strand, [this, w, msg, started, r] {
       w->busy = false;
       if (w->stopped) {
         w->timer->cancel();  // the stop's grace for this delivery: it has finished
       }
-      const TimePoint done = clock_.now();
-      const std::string channel = w->channel->name();
-      auto event = [&](record::Delivery::Outcome outcome) {
-        timeline_.append({{done, offset_},
-                          record::Delivery{channel, msg.key, outcome, msg.attempts + 1, r.detail}});
-      };
+      DeliveryReport report{.channel = w->channel->name(),
+                            .key = msg.key,
+                            .attempt = msg.attempts + 1,
+                            .detail = r.detail,
+                            .at = clock_.now(),
+                            .took = Duration{0},
+                            .since_decided = Duration{0}};
+      report.took = report.at - started;
+      report.since_decided = report.at - msg.created_at;
       switch (r.outcome) {
-        case alerting::Delivery::kDelivered:
-          outbox_.delivered(msg.id, done);
-          metrics_.on_notification(channel, "delivered");
-          event(record::Delivery::Outcome::kDelivered);
-          spdlog::info("delivered {} to {} ({}) in {}, {} after it was decided", msg.key, channel,
-                       r.detail, format_latency(done - started),
-                       format_latency(done - msg.created_at));
+        case Delivery::kDelivered:
+          outbox_.delivered(msg.id, report.at);
+          report.outcome = DeliveryReport::Outcome::kDelivered;
           break;
-        case alerting::Delivery::kRetry: {
+        case Delivery::kRetry: {
           Duration delay = backoff(msg.attempts, std::uniform_real_distribution<double>(
                                                      0, 1)(w->rng));
           if (r.retry_after) {
             delay = std::max(delay, std::min<Duration>(*r.retry_after, kMaxWait));
           }
-          outbox_.retry(msg.id, done + delay, r.detail, done);
-          metrics_.on_notification(channel, "retry");
-          spdlog::warn("delivering {} to {} failed ({}); retrying in {} (attempt {})", msg.key,
-                       channel, r.detail, format_span(delay), msg.attempts + 2);
-          if (msg.attempts == 0) {
-            event(record::Delivery::Outcome::kRetry);
-          }
+          outbox_.retry(msg.id, report.at + delay, r.detail, report.at);
+          report.outcome = DeliveryReport::Outcome::kRetry;
+          report.retry_in = delay;
           break;
         }
-        case alerting::Delivery::kDrop:
-          outbox_.dropped(msg.id, r.detail, done);
-          metrics_.on_notification(channel, "dropped");
-          metrics_.on_error("notification_dropped");
-          event(record::Delivery::Outcome::kDropped);
-          spdlog::error("{} refused {} for good ({}); check the channel's configuration", channel,
-                        msg.key, r.detail);
+        case Delivery::kDrop:
+          outbox_.dropped(msg.id, r.detail, report.at);
+          report.outcome = DeliveryReport::Outcome::kDropped;
           break;
       }
+      observer_.on_attempt(report);
       pump(w);
     });
   });
 }
 
-}  // namespace backout::agent
+}  // namespace backout::alerting

@@ -4,9 +4,12 @@
 // Retry-After) until the channel accepts it. A channel down for minutes receives every message,
 // in order, once it is back. Sending never blocks the scheduler.
 //
+// What happens to each message is told to a DeliveryObserver (the agent turns it into metrics,
+// timeline events and log lines); the dispatcher itself neither logs nor counts.
+//
 // Thread-safety: submit() from any thread (the scheduler calls it under the watch's lock);
-// workers run on their own strands. Time: timestamps and waits from the injected TimeSource
-// (tests drive it with a manual clock).
+// workers run on their own strands, and call the observer from them. Time: timestamps and waits
+// from the injected TimeSource (tests drive it with a manual clock).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -16,32 +19,55 @@
 #include <string>
 #include <vector>
 
-#include "app/runtime/agent_metrics.h"
-#include "app/runtime/outbox.h"
-#include "app/runtime/timeline.h"
 #include "backout/alerting/channel.h"
+#include "backout/alerting/outbox.h"
 #include "backout/core/clock.h"
 #include "backout/net/time_source.h"
 
-namespace backout::agent {
+namespace backout::alerting {
+
+/// One delivery attempt's result, as the dispatcher reports it.
+struct DeliveryReport {
+  enum class Outcome { kDelivered, kRetry, kDropped };
+  std::string channel;
+  std::string key;
+  Outcome outcome = Outcome::kDelivered;
+  int attempt = 1;                  // 1 for the first attempt
+  std::string detail;               // the channel's words (status, error)
+  TimePoint at{};                   // when the result came back
+  Duration took{0};                 // from the attempt's start
+  Duration since_decided{0};        // from the message's creation
+  Duration retry_in{0};             // kRetry: the wait before the next attempt
+};
+
+/// Hears what the dispatcher does; called on the workers' strands.
+class DeliveryObserver {
+ public:
+  virtual ~DeliveryObserver() = default;
+  virtual void on_attempt(const DeliveryReport& report) = 0;
+  /// The channel's queue as the worker saw it before looking for work.
+  virtual void on_backlog(const std::string& channel, const OutboxStats& stats) = 0;
+  /// A page rendered for `channel` whose key the outbox already holds: not sent twice.
+  virtual void on_duplicate(const std::string& channel, const std::string& key) = 0;
+};
 
 class Dispatcher {
  public:
-  /// `time` stamps the outbox and the timeline and runs the retry waits.
+  /// `time` stamps the outbox and the reports and runs the retry waits.
   Dispatcher(boost::asio::any_io_executor executor, Outbox& outbox, net::TimeSource& time,
-             AgentMetrics& metrics, Timeline& timeline, std::chrono::minutes offset);
+             DeliveryObserver& observer);
   ~Dispatcher();
 
-  void add_channel(std::unique_ptr<alerting::Channel> channel);
+  void add_channel(std::unique_ptr<Channel> channel);
   std::vector<std::string> channel_names() const;
 
   /// Renders and stores every page for every channel that wants it (only `only_channel` when
   /// given), then wakes the workers. `ctx` carries the tick's statuses and decision; its `page`
   /// is set per page.
-  void submit(const std::vector<rules::Page>& pages, alerting::MessageContext ctx,
+  void submit(const std::vector<rules::Page>& pages, MessageContext ctx,
               const std::string& only_channel = "");
   /// Tells the channels that care (PagerDuty) that `ctx.page.triggers` were acknowledged.
-  void submit_acknowledgement(alerting::MessageContext ctx, const std::string& key);
+  void submit_acknowledgement(MessageContext ctx, const std::string& key);
   bool has_channel(const std::string& name) const;
 
   /// Starts the workers (they also deliver what the outbox held from before a restart).
@@ -70,11 +96,9 @@ class Dispatcher {
   boost::asio::any_io_executor executor_;
   Outbox& outbox_;
   net::TimeSource& clock_;
-  AgentMetrics& metrics_;
-  Timeline& timeline_;
-  std::chrono::minutes offset_;
+  DeliveryObserver& observer_;
   std::vector<std::shared_ptr<Worker>> workers_;
   bool stopped_ = false;
 };
 
-}  // namespace backout::agent
+}  // namespace backout::alerting

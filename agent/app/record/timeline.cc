@@ -1,4 +1,4 @@
-#include "app/runtime/timeline.h"
+#include "app/record/timeline.h"
 
 namespace backout::agent {
 

@@ -18,7 +18,7 @@
 
 #include "backout/core/time.h"
 
-namespace backout::agent {
+namespace backout::alerting {
 
 struct OutboxMessage {
   std::int64_t id = 0;
@@ -93,4 +93,4 @@ class MemoryOutbox final : public Outbox {
   std::map<std::string, std::set<std::string>> keys_;
 };
 
-}  // namespace backout::agent
+}  // namespace backout::alerting

@@ -1,4 +1,4 @@
-#include "app/runtime/agent_metrics.h"
+#include "app/metrics/agent_metrics.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
