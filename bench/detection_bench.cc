@@ -72,7 +72,7 @@ rules::Plan detection_plan(bool early, Duration for_duration, int triggers = 1) 
   rules::Plan p;
   p.path = "bench-plan.yaml";
   bench::set_reference_window(p);
-  rules::Source s;
+  Source s;
   s.id = "portal";
   s.kind = "prometheus";
   p.sources.push_back(s);

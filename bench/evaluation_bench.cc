@@ -106,7 +106,7 @@ rules::Plan base_plan() {
 }
 
 void add_source(rules::Plan& p, const std::string& id, const std::string& kind) {
-  rules::Source s;
+  Source s;
   s.id = id;
   s.kind = kind;
   p.sources.push_back(s);

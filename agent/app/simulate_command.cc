@@ -91,7 +91,7 @@ int simulate_command(const Args& args, std::ostream& out, std::ostream& err) {
   for (; now <= last; now += tick) {
     // Rows of one source at one time are one scrape (a batch).
     while (next < replay.rows.size() && replay.rows[next].sample.at <= now) {
-      const rules::Sample& s = replay.rows[next].sample;
+      const Sample& s = replay.rows[next].sample;
       rules::SourceRouter* router = watch.router(s.source);
       router->record(s.metric, s.labels, s.value);
       bool batch_end = next + 1 >= replay.rows.size() ||

@@ -18,9 +18,6 @@
 namespace backout::plan {
 namespace {
 
-using rules::OptionSpec;
-using rules::OptionType;
-using rules::OptionValue;
 using rules::Severity;
 
 constexpr std::size_t kMaxPlanBytes = 4 << 20;
@@ -167,7 +164,7 @@ bool nesting_too_deep(std::string_view text, int* line) {
 
 class Loader {
  public:
-  Loader(std::string_view text, std::string path, std::span<const rules::SourceKindSpec> kinds)
+  Loader(std::string_view text, std::string path, std::span<const SourceKindSpec> kinds)
       : text_(text), path_(std::move(path)), kinds_(kinds), diag_(path_) {}
 
   LoadResult run();
@@ -264,7 +261,7 @@ class Loader {
                                       std::int64_t hi, const std::string& noun = "a whole number");
   std::optional<bool> boolean(const Entry& e, const std::string& path);
   std::optional<std::string> role(const Entry& e, const std::string& path);
-  std::optional<rules::SecretRef> secret(const Entries& es, const std::string& base, Pos where,
+  std::optional<SecretRef> secret(const Entries& es, const std::string& base, Pos where,
                                          const std::string& path, bool required,
                                          const std::string& hint);
 
@@ -289,7 +286,7 @@ class Loader {
   void load_server(const Entry& e);
   void cross_checks(const Entries& top);
 
-  const rules::SourceKindSpec* kind_spec(const std::string& kind) const {
+  const SourceKindSpec* kind_spec(const std::string& kind) const {
     for (const auto& k : kinds_) {
       if (k.kind == kind) {
         return &k;
@@ -300,7 +297,7 @@ class Loader {
 
   std::string_view text_;
   std::string path_;
-  std::span<const rules::SourceKindSpec> kinds_;
+  std::span<const SourceKindSpec> kinds_;
   Diagnostics diag_;
   rules::Plan plan_;
   bool window_ok_ = false;
@@ -312,7 +309,7 @@ class Loader {
   std::set<std::string> offered_;
   std::size_t suggest_work_ = 0;
   std::set<Severity> authority_written_;  // severities under `authority`, valid or not
-  const rules::SourceKindSpec* current_spec_ = nullptr;  // kind of the source being loaded
+  const SourceKindSpec* current_spec_ = nullptr;  // kind of the source being loaded
   std::map<std::string, Pos> trigger_pos_;
   std::vector<std::pair<Severity, Pos>> used_severities_;
 };
@@ -537,7 +534,7 @@ std::optional<std::string> Loader::role(const Entry& e, const std::string& path)
   return s;
 }
 
-std::optional<rules::SecretRef> Loader::secret(const Entries& es, const std::string& base,
+std::optional<SecretRef> Loader::secret(const Entries& es, const std::string& base,
                                                Pos where, const std::string& path, bool required,
                                                const std::string& hint) {
   const Entry* inline_value = find(es, base);
@@ -567,14 +564,14 @@ std::optional<rules::SecretRef> Loader::secret(const Entries& es, const std::str
                                       : ""));
       return std::nullopt;
     }
-    return rules::SecretRef{rules::SecretRef::From::kEnv, *s};
+    return SecretRef{SecretRef::From::kEnv, *s};
   }
   if (file != nullptr) {
     auto s = scalar(*file, path + "." + base + "_file", "a file path");
     if (!s) {
       return std::nullopt;
     }
-    return rules::SecretRef{rules::SecretRef::From::kFile, *s};
+    return SecretRef{SecretRef::From::kFile, *s};
   }
   if (required && !was_offered(path, base + "_env") && !was_offered(path, base + "_file")) {
     error(where, path + ": missing " + base + "_env or " + base + "_file (" + hint + ")");
@@ -996,7 +993,7 @@ void Loader::load_sources(const Entry& e) {
 
 void Loader::load_source(const Entry& e) {
   std::string path = "sources." + e.key;
-  rules::Source src;
+  Source src;
   src.id = e.key;
   if (!is_identifier(e.key)) {
     error(e.key_pos, path + ": a source id must be a name like portal_db ([A-Za-z_][A-Za-z0-9_]*) "
@@ -1032,7 +1029,7 @@ void Loader::load_source(const Entry& e) {
     return;
   }
   auto kind_name = scalar(*kind, path + ".kind", "a source kind");
-  const rules::SourceKindSpec* spec = kind_name ? kind_spec(*kind_name) : nullptr;
+  const SourceKindSpec* spec = kind_name ? kind_spec(*kind_name) : nullptr;
   if (spec == nullptr) {
     if (kind_name) {
       std::vector<std::string> names;
@@ -1113,7 +1110,7 @@ void Loader::load_source(const Entry& e) {
     }
   }
   if (ok && spec->check) {
-    std::vector<rules::OptionIssue> issues;
+    std::vector<OptionIssue> issues;
     spec->check(src.options, issues);
     for (const auto& issue : issues) {
       const Entry* x = issue.option.empty() ? nullptr : find(all, issue.option);
@@ -1631,7 +1628,7 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
       error(inner_pos(e, sel.pos), path + ": " + msg);
       continue;
     }
-    const rules::Source* src = &plan_.sources[found->second];
+    const Source* src = &plan_.sources[found->second];
     for (const rules::LabelMatcher& lm : sel.matchers) {
       if (lm.op == rules::MatchOp::kRegex || lm.op == rules::MatchOp::kNotRegex) {
         try {
@@ -1645,7 +1642,7 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
     if (broken_sources_.count(sel.source) != 0) {
       continue;
     }
-    const rules::SourceKindSpec* spec = kind_spec(src->kind);
+    const SourceKindSpec* spec = kind_spec(src->kind);
     if (spec == nullptr) {
       continue;
     }
@@ -1952,12 +1949,12 @@ std::size_t LoadResult::errors() const {
 std::size_t LoadResult::warnings() const { return diagnostics.size() - errors(); }
 
 LoadResult load_plan_text(std::string_view text, const std::string& path,
-                          std::span<const rules::SourceKindSpec> kinds) {
+                          std::span<const SourceKindSpec> kinds) {
   Loader loader(text, path, kinds);
   return loader.run();
 }
 
-LoadResult load_plan_file(const std::string& path, std::span<const rules::SourceKindSpec> kinds) {
+LoadResult load_plan_file(const std::string& path, std::span<const SourceKindSpec> kinds) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult r;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "backout/rules/plan.h"
-#include "backout/rules/source_options.h"
+#include "backout/core/source_options.h"
 #include "plan/diagnostics.h"
 
 namespace backout::plan {
@@ -27,9 +27,9 @@ struct LoadResult {
 /// Loads and validates a plan from text; `path` names it in diagnostics. `kinds` are the source
 /// kinds known to this build (collectors::builtin_source_kinds()).
 LoadResult load_plan_text(std::string_view text, const std::string& path,
-                          std::span<const rules::SourceKindSpec> kinds);
+                          std::span<const SourceKindSpec> kinds);
 
 /// Reads the file and loads it; an unreadable file is one diagnostic at 1:1.
-LoadResult load_plan_file(const std::string& path, std::span<const rules::SourceKindSpec> kinds);
+LoadResult load_plan_file(const std::string& path, std::span<const SourceKindSpec> kinds);
 
 }  // namespace backout::plan

@@ -27,7 +27,7 @@ std::string person(const rules::Plan& plan, const std::string& role) {
   return out + " (" + c->chat + ")";
 }
 
-std::string source_target(const rules::Source& s) {
+std::string source_target(const Source& s) {
   for (const char* key : {"url", "address", "path", "statsd_listen"}) {
     if (s.options.has(key)) {
       return s.options.string(key);

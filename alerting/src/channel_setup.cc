@@ -13,7 +13,7 @@ bool is_http_url(std::string_view url) {
 }
 
 Result<std::string> read_secret(const ChannelSetup& setup,
-                                const std::optional<rules::SecretRef>& ref, std::string_view what) {
+                                const std::optional<SecretRef>& ref, std::string_view what) {
   const std::string where = "notify " + setup.spec.kind + ": ";
   if (!ref) {
     return Error{where + "no " + std::string(what) + " given"};

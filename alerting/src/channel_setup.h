@@ -27,7 +27,7 @@ bool is_http_url(std::string_view url);
 
 /// Reads a secret the plan refers to; errors name the reference ($VAR or the file), never a value.
 Result<std::string> read_secret(const ChannelSetup& setup,
-                                const std::optional<rules::SecretRef>& ref, std::string_view what);
+                                const std::optional<SecretRef>& ref, std::string_view what);
 
 /// The webhook URL (spec.url, a secret), checked to be an http(s) URL.
 Result<std::string> webhook_url(const ChannelSetup& setup);

@@ -8,8 +8,8 @@
 
 namespace backout::alerting {
 
-Result<std::string> resolve_secret(const rules::SecretRef& ref) {
-  if (ref.from == rules::SecretRef::From::kEnv) {
+Result<std::string> resolve_secret(const SecretRef& ref) {
+  if (ref.from == SecretRef::From::kEnv) {
     const char* v = std::getenv(ref.name.c_str());
     if (v == nullptr) {
       return Error{"environment variable " + ref.name + " is not set"};

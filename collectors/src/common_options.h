@@ -5,48 +5,48 @@
 #include <chrono>
 #include <string>
 
-#include "backout/rules/source_options.h"
+#include "backout/core/source_options.h"
 
 namespace backout::collectors {
 
-inline rules::OptionSpec every_option(Duration fallback) {
-  rules::OptionSpec o;
+inline OptionSpec every_option(Duration fallback) {
+  OptionSpec o;
   o.name = "every";
-  o.type = rules::OptionType::kDuration;
+  o.type = OptionType::kDuration;
   o.default_value = fallback;
   o.min_duration = std::chrono::milliseconds{100};
   o.help = "how often to sample (at least 100ms)";
   return o;
 }
 
-inline rules::OptionSpec timeout_option(Duration fallback) {
-  rules::OptionSpec o;
+inline OptionSpec timeout_option(Duration fallback) {
+  OptionSpec o;
   o.name = "timeout";
-  o.type = rules::OptionType::kDuration;
+  o.type = OptionType::kDuration;
   o.default_value = fallback;
   o.min_duration = std::chrono::milliseconds{10};
   o.help = "how long one attempt may take before it counts as failed";
   return o;
 }
 
-inline rules::OptionSpec ca_file_option() {
-  rules::OptionSpec o;
+inline OptionSpec ca_file_option() {
+  OptionSpec o;
   o.name = "ca_file";
-  o.type = rules::OptionType::kPath;
+  o.type = OptionType::kPath;
   o.help = "PEM file of certificate authorities to verify the server with (default: system CAs)";
   return o;
 }
 
-inline rules::OptionSpec url_option(const std::string& help) {
-  rules::OptionSpec o;
+inline OptionSpec url_option(const std::string& help) {
+  OptionSpec o;
   o.name = "url";
-  o.type = rules::OptionType::kUrl;
+  o.type = OptionType::kUrl;
   o.required = true;
   o.help = help;
   return o;
 }
 
-inline rules::SecretSpec bearer_token_secret() {
+inline SecretSpec bearer_token_secret() {
   return {"bearer_token", false, "token sent as 'Authorization: Bearer ...'"};
 }
 

@@ -6,11 +6,7 @@
 #include <vector>
 
 #include "backout/core/result.h"
-#include "backout/rules/source_options.h"
-
-namespace backout::rules {
-struct Source;
-}  // namespace backout::rules
+#include "backout/core/source_options.h"
 
 namespace backout::collectors {
 
@@ -18,25 +14,25 @@ namespace backout::collectors {
 class Collector;
 struct CollectorContext;
 
-rules::SourceKindSpec prometheus_spec();
-rules::SourceKindSpec promql_spec();
-rules::SourceKindSpec http_spec();
-rules::SourceKindSpec tcp_spec();
-rules::SourceKindSpec postgres_spec();
-rules::SourceKindSpec log_spec();
-rules::SourceKindSpec push_spec();
+SourceKindSpec prometheus_spec();
+SourceKindSpec promql_spec();
+SourceKindSpec http_spec();
+SourceKindSpec tcp_spec();
+SourceKindSpec postgres_spec();
+SourceKindSpec log_spec();
+SourceKindSpec push_spec();
 
 // Collector factories (SourceKind::create), one per kind with a collector. They fail only on
 // what the plan cannot say (an unset secret), with a message naming the source and the key.
-Result<std::unique_ptr<Collector>> create_prometheus_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_prometheus_collector(const Source& source,
                                                                CollectorContext ctx);
-Result<std::unique_ptr<Collector>> create_http_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_http_collector(const Source& source,
                                                          CollectorContext ctx);
-Result<std::unique_ptr<Collector>> create_tcp_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_tcp_collector(const Source& source,
                                                         CollectorContext ctx);
-Result<std::unique_ptr<Collector>> create_promql_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_promql_collector(const Source& source,
                                                            CollectorContext ctx);
-Result<std::unique_ptr<Collector>> create_push_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_push_collector(const Source& source,
                                                          CollectorContext ctx);
 
 /// Names of the `(?<name>...)` groups of a log regex, in order.

@@ -88,7 +88,7 @@ void PeriodicRunner::run_attempt(bool early) {
 }
 
 void PeriodicRunner::record(std::uint64_t id, const std::string& metric,
-                            const rules::Labels& labels, double value) {
+                            const Labels& labels, double value) {
   if (current(id)) {
     sink_->record(metric, labels, value);
   }
@@ -130,7 +130,7 @@ std::unique_ptr<Collector> make_periodic_collector(std::shared_ptr<PeriodicRunne
   return std::make_unique<RunnerCollector>(std::move(runner));
 }
 
-Result<std::optional<std::string>> resolve_bearer_token(const rules::Source& source,
+Result<std::optional<std::string>> resolve_bearer_token(const Source& source,
                                                         const CollectorContext& ctx) {
   const auto ref = source.options.secret("bearer_token");
   if (!ref) {
@@ -147,7 +147,7 @@ Result<std::optional<std::string>> resolve_bearer_token(const rules::Source& sou
   return std::optional<std::string>(std::move(value).value());
 }
 
-std::optional<std::string> check_context(const rules::Source& source, const CollectorContext& ctx,
+std::optional<std::string> check_context(const Source& source, const CollectorContext& ctx,
                                          bool needs_http) {
   if (ctx.sink == nullptr) {
     return "source '" + source.id + "': no sample sink";

@@ -49,7 +49,7 @@ class PeriodicRunner : public std::enable_shared_from_this<PeriodicRunner> {
   /// Whether attempt `id` is the one in flight: false once it finished or stop() was called.
   bool current(std::uint64_t id) const { return in_flight_ && !stopped_ && id == attempt_; }
   /// Delivers one value of attempt `id`; ignored when it is no longer current.
-  void record(std::uint64_t id, const std::string& metric, const rules::Labels& labels,
+  void record(std::uint64_t id, const std::string& metric, const Labels& labels,
               double value);
   /// Records `up` (1 or 0 from outcome.up) and `duration` (outcome.duration, seconds), then
   /// ends attempt `id` and schedules the next. Ignored when `id` is no longer current.
@@ -106,12 +106,12 @@ std::unique_ptr<Collector> make_periodic_collector(std::shared_ptr<PeriodicRunne
 
 /// The source's `bearer_token` secret resolved once, at creation: nullopt when the source has
 /// none, an Error naming the source, option and variable or file when it cannot be resolved.
-Result<std::optional<std::string>> resolve_bearer_token(const rules::Source& source,
+Result<std::optional<std::string>> resolve_bearer_token(const Source& source,
                                                         const CollectorContext& ctx);
 
 /// What every kind checks of its context: a sink and a strand (and the HTTP client when it
 /// needs one). The message names the source; this is a wiring bug, not a plan error.
-std::optional<std::string> check_context(const rules::Source& source, const CollectorContext& ctx,
+std::optional<std::string> check_context(const Source& source, const CollectorContext& ctx,
                                          bool needs_http);
 
 /// std::chrono::milliseconds for the HTTP client, rounded up so that 1500us is not 1ms.

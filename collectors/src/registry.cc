@@ -17,8 +17,8 @@ const SourceKind* Registry::find(const std::string& kind) const {
   return nullptr;
 }
 
-std::vector<rules::SourceKindSpec> Registry::specs() const {
-  std::vector<rules::SourceKindSpec> out;
+std::vector<SourceKindSpec> Registry::specs() const {
+  std::vector<SourceKindSpec> out;
   for (const SourceKind& k : kinds_) {
     out.push_back(k.spec);
   }

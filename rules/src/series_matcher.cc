@@ -4,32 +4,6 @@
 
 namespace backout::rules {
 
-std::string labels_key(const Labels& labels) {
-  std::vector<const Label*> sorted;
-  sorted.reserve(labels.size());
-  for (const Label& l : labels) {
-    sorted.push_back(&l);
-  }
-  std::sort(sorted.begin(), sorted.end(),
-            [](const Label* a, const Label* b) { return a->name < b->name; });
-  std::string out;
-  for (const Label* l : sorted) {
-    if (!out.empty()) {
-      out += ',';
-    }
-    out += l->name;
-    out += "=\"";
-    for (char c : l->value) {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-      }
-      out += c;
-    }
-    out += '"';
-  }
-  return out;
-}
-
 SeriesMatcher::SeriesMatcher(const SeriesSelector& selector)
     : source_(selector.source), metric_(selector.metric) {
   for (const LabelMatcher& m : selector.matchers) {

@@ -87,7 +87,7 @@ TEST(PromqlPushPlanTest, PlanWithPromqlAndPushSourcesLoads) {
   ASSERT_TRUE(r.ok()) << errors(r);
   bool prom = false;
   bool events = false;
-  for (const rules::Source& s : r.plan->sources) {
+  for (const Source& s : r.plan->sources) {
     prom = prom || (s.id == "prom" && s.kind == "promql");
     events = events || (s.id == "events" && s.kind == "push");
   }

@@ -93,7 +93,7 @@ TEST_F(PushApiTest, JsonSamplesAreDeliveredAndCounted) {
   EXPECT_EQ(s[0].metric, "logins");
   EXPECT_EQ(s[0].type, Type::kCounter);
   EXPECT_EQ(s[0].value, 2.0);
-  EXPECT_EQ(s[0].labels, (rules::Labels{{"region", "eu"}}));
+  EXPECT_EQ(s[0].labels, (Labels{{"region", "eu"}}));
   EXPECT_EQ(s[1].type, Type::kGauge);
   EXPECT_EQ(s[1].value, -3.5);
   EXPECT_EQ(s[2].type, Type::kObservation);
@@ -204,10 +204,10 @@ TEST_F(PushApiTest, PrometheusTextCountersAreCumulativeTheRestGauges) {
     EXPECT_EQ(s[i].type, expected[i]) << s[i].metric << " #" << i;
   }
   EXPECT_EQ(s[0].metric, "http_requests_total");
-  EXPECT_EQ(s[0].labels, (rules::Labels{{"code", "200"}}));
+  EXPECT_EQ(s[0].labels, (Labels{{"code", "200"}}));
   EXPECT_EQ(s[0].value, 1027.0);
   EXPECT_EQ(s[5].metric, "latency_seconds_bucket");
-  EXPECT_EQ(s[5].labels, (rules::Labels{{"le", "0.5"}}));
+  EXPECT_EQ(s[5].labels, (Labels{{"le", "0.5"}}));
 }
 
 TEST_F(PushApiTest, MalformedTextIs400NamingTheLine) {
@@ -228,7 +228,7 @@ TEST_F(PushApiTest, StatsdLines) {
   EXPECT_EQ(r.body, R"({"accepted":3,"dropped":0})");
   const auto& s = only_batch();
   ASSERT_EQ(s.size(), 3u);
-  EXPECT_EQ(s[0].labels, (rules::Labels{{"region", "eu"}}));
+  EXPECT_EQ(s[0].labels, (Labels{{"region", "eu"}}));
   EXPECT_EQ(s[1].metric, "login_latency");
   EXPECT_DOUBLE_EQ(s[1].value, 0.25);
 

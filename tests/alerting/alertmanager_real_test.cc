@@ -132,7 +132,7 @@ TEST(AlertmanagerReal, ReceivesTheAlertWithOurLabelsAndThenItsResolve) {
   spec.kind = "alertmanager";
   spec.plain_url = am.url();
   Result<std::unique_ptr<Channel>> made = make_channel(
-      spec, http, [](const rules::SecretRef&) -> Result<std::string> { return Error{"unused"}; },
+      spec, http, [](const SecretRef&) -> Result<std::string> { return Error{"unused"}; },
       ChannelOptions{.timeout = std::chrono::seconds{2}});
   ASSERT_TRUE(made.ok()) << made.error();
   Channel& channel = *made.value();

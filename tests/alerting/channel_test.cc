@@ -31,7 +31,7 @@ using ::testing::HasSubstr;
 using testing::LoopbackReceiver;
 using ::testing::Not;
 
-rules::SecretRef env(const std::string& name) { return {rules::SecretRef::From::kEnv, name}; }
+SecretRef env(const std::string& name) { return {SecretRef::From::kEnv, name}; }
 
 rules::Channel spec(const std::string& kind) {
   rules::Channel c;
@@ -48,7 +48,7 @@ rules::Channel spec(const std::string& kind) {
 
 // Resolves every secret to a fixed value, as the agent's resolver would from the environment.
 SecretResolver fixed(std::string value) {
-  return [value](const rules::SecretRef&) -> Result<std::string> { return value; };
+  return [value](const SecretRef&) -> Result<std::string> { return value; };
 }
 
 class ChannelTest : public ::testing::Test {
@@ -93,11 +93,11 @@ TEST_F(ChannelTest, SecretsComeFromTheEnvironmentOrAFile) {
 
   const std::string path = ::testing::TempDir() + "/backout_routing_key";
   std::ofstream(path) << "R0UT1NGKEY\n";
-  Result<std::string> f = resolve_secret({rules::SecretRef::From::kFile, path});
+  Result<std::string> f = resolve_secret({SecretRef::From::kFile, path});
   ASSERT_TRUE(f.ok()) << f.error();
   EXPECT_EQ(f.value(), "R0UT1NGKEY");
   std::ofstream(path, std::ios::trunc) << "\n";
-  Result<std::string> empty = resolve_secret({rules::SecretRef::From::kFile, path});
+  Result<std::string> empty = resolve_secret({SecretRef::From::kFile, path});
   ASSERT_FALSE(empty.ok());
   EXPECT_THAT(empty.error(), HasSubstr("is empty"));
   std::remove(path.c_str());

@@ -24,7 +24,7 @@ namespace backout::collectors::testing_support {
 /// A resolver that knows one secret (`name` = `value`, or none) and says any other is not set.
 inline SecretResolver only_secret(std::string name = {}, std::string value = {}) {
   return [name = std::move(name),
-          value = std::move(value)](const rules::SecretRef& ref) -> Result<std::string> {
+          value = std::move(value)](const SecretRef& ref) -> Result<std::string> {
     if (!name.empty() && ref.name == name) {
       return value;
     }
@@ -35,7 +35,7 @@ inline SecretResolver only_secret(std::string name = {}, std::string value = {})
 class CollectorFixture : public ::testing::Test {
  protected:
   /// A collector of `s.kind` from the built-in registry, on strand_, feeding sink_.
-  Result<std::unique_ptr<Collector>> create(const rules::Source& s) {
+  Result<std::unique_ptr<Collector>> create(const Source& s) {
     const SourceKind* kind = registry_.find(s.kind);
     if (kind == nullptr) {
       return Error{s.kind + " is not registered"};
@@ -44,7 +44,7 @@ class CollectorFixture : public ::testing::Test {
   }
 
   /// create() and start() on the strand; null (with a test failure) if it cannot be created.
-  std::unique_ptr<Collector> start(const rules::Source& s) {
+  std::unique_ptr<Collector> start(const Source& s) {
     auto made = create(s);
     EXPECT_TRUE(made.ok()) << made.error();
     if (!made.ok()) {

@@ -37,8 +37,8 @@ class HttpProbeCollectorTest : public testing_support::CollectorFixture {
  protected:
   HttpProbeCollectorTest() { secrets_ = testing_support::only_secret("PROBE_TOKEN", "s3cret"); }
 
-  static rules::Source source(const std::string& url) {
-    rules::Source s;
+  static Source source(const std::string& url) {
+    Source s;
     s.id = "home_page";
     s.kind = "http";
     s.options.set("url", url);
@@ -50,7 +50,7 @@ class HttpProbeCollectorTest : public testing_support::CollectorFixture {
   }
 
   // Runs one probe of `s` to its first attempt and stops it.
-  testing::RecordingSink::Attempt probe_once(const rules::Source& s) {
+  testing::RecordingSink::Attempt probe_once(const Source& s) {
     const std::size_t before = sink_.attempt_count();
     auto c = start(s);
     EXPECT_TRUE(testing::run_until(ioc_, [&] { return sink_.attempt_count() > before; }));
@@ -79,7 +79,7 @@ TEST_F(HttpProbeCollectorTest, StatusIsJudgedByExpectStatusOrAny2xx) {
   TestHttpServer server(ioc_, [](const TestRequest& r) {
     return r.target == "/down" ? reply(503) : r.target == "/gone" ? reply(404) : reply(204);
   });
-  rules::Source down = source(server.url("/down"));
+  Source down = source(server.url("/down"));
   down.options.set("expect_status", std::vector<std::int64_t>{200});
   const auto& a = probe_once(down);
   EXPECT_FALSE(a.outcome.up);
@@ -87,13 +87,13 @@ TEST_F(HttpProbeCollectorTest, StatusIsJudgedByExpectStatusOrAny2xx) {
   EXPECT_EQ(a.value("status"), 503.0);
   EXPECT_EQ(a.value("up"), 0.0);
 
-  rules::Source gone = source(server.url("/gone"));
+  Source gone = source(server.url("/gone"));
   EXPECT_EQ(probe_once(gone).outcome.error, "HTTP 404, expected 2xx");
   gone.options.set("expect_status", std::vector<std::int64_t>{200, 404, 410});
   EXPECT_TRUE(probe_once(gone).outcome.up);
 
   EXPECT_TRUE(probe_once(source(server.url("/empty"))).outcome.up);  // 204 is 2xx
-  rules::Source only200 = source(server.url("/empty"));
+  Source only200 = source(server.url("/empty"));
   only200.options.set("expect_status", std::vector<std::int64_t>{200, 201});
   EXPECT_EQ(probe_once(only200).outcome.error, "HTTP 204, expected 200 or 201");
 }
@@ -105,11 +105,11 @@ TEST_F(HttpProbeCollectorTest, BodyIsSearchedWithExpectBody) {
     }
     return reply(200, r.target == "/ok" ? R"({"status": "ok"})" : R"({"status": "degraded"})");
   });
-  rules::Source ok = source(server.url("/ok"));
+  Source ok = source(server.url("/ok"));
   ok.options.set("expect_body", std::string(R"("status":\s*"ok")"));
   EXPECT_TRUE(probe_once(ok).outcome.up);
 
-  rules::Source degraded = source(server.url("/degraded"));
+  Source degraded = source(server.url("/degraded"));
   degraded.options.set("expect_body", std::string(R"("status":\s*"ok")"));
   const auto& a = probe_once(degraded);
   EXPECT_FALSE(a.outcome.up);
@@ -117,7 +117,7 @@ TEST_F(HttpProbeCollectorTest, BodyIsSearchedWithExpectBody) {
   EXPECT_EQ(a.value("status"), 200.0);
 
   // std::regex would overflow the stack here; the probe must simply answer.
-  rules::Source big = source(server.url("/big"));
+  Source big = source(server.url("/big"));
   big.options.set("expect_body", std::string(R"(.*"status":"ok")"));
   EXPECT_TRUE(probe_once(big).outcome.up);
 }
@@ -131,7 +131,7 @@ TEST_F(HttpProbeCollectorTest, RedirectsAreJudgedOrFollowed) {
     }
     return reply(200, "home");
   });
-  rules::Source s = source(server.url("/"));
+  Source s = source(server.url("/"));
   const auto& judged = probe_once(s);
   EXPECT_FALSE(judged.outcome.up);
   EXPECT_EQ(judged.outcome.error, "HTTP 302, expected 2xx");
@@ -149,7 +149,7 @@ TEST_F(HttpProbeCollectorTest, TimeoutCountsTheWholeTimeoutAndProbingGoesOn) {
     r.mode = TestResponse::Mode::kNeverAnswer;
     return r;
   });
-  rules::Source s = source(server.url("/slow"));
+  Source s = source(server.url("/slow"));
   s.options.set("timeout", Duration(200ms));
   auto c = start(s);
   ASSERT_TRUE(testing::run_until(ioc_, [&] { return sink_.attempt_count() >= 2; }));
@@ -163,11 +163,11 @@ TEST_F(HttpProbeCollectorTest, TimeoutCountsTheWholeTimeoutAndProbingGoesOn) {
 
 TEST_F(HttpProbeCollectorTest, PostSendsBodyHeadersAndToken) {
   TestHttpServer server(ioc_, [](const TestRequest&) { return reply(201); });
-  rules::Source s = source(server.url("/api/login"));
+  Source s = source(server.url("/api/login"));
   s.options.set("method", std::string("POST"));
   s.options.set("body", std::string(R"({"user":"probe"})"));
   s.options.set("headers", std::map<std::string, std::string>{{"X-Probe", "backout"}});
-  s.options.set_secret("bearer_token", {rules::SecretRef::From::kEnv, "PROBE_TOKEN"});
+  s.options.set_secret("bearer_token", {SecretRef::From::kEnv, "PROBE_TOKEN"});
   EXPECT_TRUE(probe_once(s).outcome.up);
   const TestRequest& req = server.requests().at(0);
   EXPECT_EQ(req.method, "POST");
@@ -178,7 +178,7 @@ TEST_F(HttpProbeCollectorTest, PostSendsBodyHeadersAndToken) {
 
 TEST_F(HttpProbeCollectorTest, TlsVerification) {
   TestHttpServer server(ioc_, [](const TestRequest&) { return reply(200); }, {.tls = true});
-  rules::Source trusted = source(server.url("/"));
+  Source trusted = source(server.url("/"));
   trusted.options.set("ca_file", testing::localhost_certificate().cert_file);
   EXPECT_TRUE(probe_once(trusted).outcome.up);
 
@@ -205,7 +205,7 @@ TEST_F(HttpProbeCollectorTest, StopDuringAProbeEndsEverything) {
     r.mode = TestResponse::Mode::kNeverAnswer;
     return r;
   });
-  rules::Source s = source(server.url("/"));
+  Source s = source(server.url("/"));
   s.options.set("timeout", Duration(10s));  // so that only stop() can end the request soon
   auto c = start(s);
   ASSERT_TRUE(testing::run_until(ioc_, [&] { return server.requests().size() == 1; }));

@@ -66,9 +66,9 @@ void overwrite(const std::string& path, const std::string& text) {
   out << text;
 }
 
-rules::Source log_source(const std::string& path, bool from_start = false,
+Source log_source(const std::string& path, bool from_start = false,
                          const std::map<std::string, std::string>& match = kMatch) {
-  rules::Source s;
+  Source s;
   s.id = "app_log";
   s.kind = "log";
   s.options.set("path", path);
@@ -96,7 +96,7 @@ class Harness {
     thread_.join();
   }
 
-  void start(const rules::Source& source) {
+  void start(const Source& source) {
     CollectorContext ctx;
     ctx.executor = strand_;
     ctx.sink = &recorder_;

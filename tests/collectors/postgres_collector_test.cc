@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 // The dsn comes from this variable, as it would in production (dsn_env).
 constexpr const char* kDsnVar = "BACKOUT_TEST_PG_DSN";
 
-Result<std::string> resolve_from_env(const rules::SecretRef& ref) {
+Result<std::string> resolve_from_env(const SecretRef& ref) {
   const char* v = std::getenv(ref.name.c_str());
   if (v == nullptr || *v == '\0') {
     return Error{"environment variable " + ref.name + " is not set"};
@@ -43,15 +43,15 @@ Result<std::string> resolve_from_env(const rules::SecretRef& ref) {
   return std::string(v);
 }
 
-rules::Source postgres_source(const std::string& query, Duration every = 100ms,
+Source postgres_source(const std::string& query, Duration every = 100ms,
                               Duration timeout = 2s, const std::string& dsn_var = kDsnVar) {
-  rules::Source s;
+  Source s;
   s.id = "portal_db";
   s.kind = "postgres";
   s.options.set("query", query);
   s.options.set("every", every);
   s.options.set("timeout", timeout);
-  s.options.set_secret("dsn", {rules::SecretRef::From::kEnv, dsn_var});
+  s.options.set_secret("dsn", {SecretRef::From::kEnv, dsn_var});
   return s;
 }
 
@@ -74,7 +74,7 @@ class Harness {
     thread_.join();
   }
 
-  Result<std::unique_ptr<Collector>> make(const rules::Source& source) {
+  Result<std::unique_ptr<Collector>> make(const Source& source) {
     CollectorContext ctx;
     ctx.executor = strand_;
     ctx.sink = &recorder_;
@@ -83,7 +83,7 @@ class Harness {
   }
 
   // Creates and starts the collector; fails the test when creation fails.
-  void start(const rules::Source& source) {
+  void start(const Source& source) {
     Result<std::unique_ptr<Collector>> c = make(source);
     ASSERT_TRUE(c.ok()) << c.error();
     collector_ = std::move(c).value();
@@ -400,7 +400,7 @@ TEST_F(PostgresCollectorTest, HeldConnectionIsClosedBeforeTheNextCheckConnects) 
 }
 
 TEST_F(PostgresCollectorTest, WatchConnectionOffHoldsNothingBetweenChecks) {
-  rules::Source source = postgres_source("SELECT 1", 30s, 2s);
+  Source source = postgres_source("SELECT 1", 30s, 2s);
   source.options.set("watch_connection", false);
   Harness h;
   h.start(source);

@@ -49,8 +49,8 @@ class PrometheusCollectorTest : public testing_support::CollectorFixture {
  protected:
   PrometheusCollectorTest() { secrets_ = testing_support::only_secret("PORTAL_TOKEN", "s3cret"); }
 
-  static rules::Source source(const std::string& url) {
-    rules::Source s;
+  static Source source(const std::string& url) {
+    Source s;
     s.id = "portal";
     s.kind = "prometheus";
     s.options.set("url", url);
@@ -118,7 +118,7 @@ TEST_F(PrometheusCollectorTest, MalformedLinesAreCountedAndGoodOnesDelivered) {
 
 TEST_F(PrometheusCollectorTest, SeriesBeyondMaxSeriesAreDroppedAndCounted) {
   TestHttpServer server(ioc_, [](const TestRequest&) { return metrics(); });
-  rules::Source s = source(server.url("/metrics"));
+  Source s = source(server.url("/metrics"));
   s.options.set("max_series", std::int64_t{2});
   auto c = start(s);
   ASSERT_TRUE(wait_attempts(1));
@@ -132,7 +132,7 @@ TEST_F(PrometheusCollectorTest, OversizedBodyIsDown) {
   TestHttpServer server(ioc_, [](const TestRequest&) {
     return metrics(std::string(4096, '#') + "\nsome_metric 1\n");
   });
-  rules::Source s = source(server.url("/metrics"));
+  Source s = source(server.url("/metrics"));
   s.options.set("max_body_bytes", std::int64_t{1024});
   auto c = start(s);
   ASSERT_TRUE(wait_attempts(1));
@@ -160,7 +160,7 @@ TEST_F(PrometheusCollectorTest, ErrorStatusIsDown) {
 
 TEST_F(PrometheusCollectorTest, TargetThatNeverAnswersTimesOutAndTheNextScrapeHappens) {
   TestHttpServer server(ioc_, [](const TestRequest&) { return silent(); });
-  rules::Source s = source(server.url("/metrics"));
+  Source s = source(server.url("/metrics"));
   s.options.set("timeout", Duration(300ms));  // longer than `every`
   auto c = start(s);
   ASSERT_TRUE(wait_attempts(1));
@@ -190,16 +190,16 @@ TEST_F(PrometheusCollectorTest, ConnectionRefusedIsDownAndScrapingGoesOn) {
 
 TEST_F(PrometheusCollectorTest, BearerTokenIsSent) {
   TestHttpServer server(ioc_, [](const TestRequest&) { return metrics(); });
-  rules::Source s = source(server.url("/metrics"));
-  s.options.set_secret("bearer_token", {rules::SecretRef::From::kEnv, "PORTAL_TOKEN"});
+  Source s = source(server.url("/metrics"));
+  s.options.set_secret("bearer_token", {SecretRef::From::kEnv, "PORTAL_TOKEN"});
   auto c = start(s);
   ASSERT_TRUE(wait_attempts(1));
   EXPECT_EQ(server.requests()[0].header("Authorization"), "Bearer s3cret");
 }
 
 TEST_F(PrometheusCollectorTest, UnresolvableTokenFailsCreationNamingTheVariable) {
-  rules::Source s = source("http://127.0.0.1:9/metrics");
-  s.options.set_secret("bearer_token", {rules::SecretRef::From::kEnv, "MISSING_TOKEN"});
+  Source s = source("http://127.0.0.1:9/metrics");
+  s.options.set_secret("bearer_token", {SecretRef::From::kEnv, "MISSING_TOKEN"});
   auto made = create(s);
   ASSERT_FALSE(made.ok());
   EXPECT_NE(made.error().find("bearer_token"), std::string::npos) << made.error();
@@ -208,7 +208,7 @@ TEST_F(PrometheusCollectorTest, UnresolvableTokenFailsCreationNamingTheVariable)
 
 TEST_F(PrometheusCollectorTest, TlsTrustedThroughCaFileIsUpUntrustedIsDown) {
   TestHttpServer server(ioc_, [](const TestRequest&) { return metrics(); }, {.tls = true});
-  rules::Source trusted = source(server.url("/metrics"));
+  Source trusted = source(server.url("/metrics"));
   trusted.options.set("ca_file", testing::localhost_certificate().cert_file);
   auto c = start(trusted);
   ASSERT_TRUE(wait_attempts(1));
@@ -225,7 +225,7 @@ TEST_F(PrometheusCollectorTest, TlsTrustedThroughCaFileIsUpUntrustedIsDown) {
 
 TEST_F(PrometheusCollectorTest, StopDuringAScrapeEndsEverything) {
   TestHttpServer server(ioc_, [](const TestRequest&) { return silent(); });
-  rules::Source s = source(server.url("/metrics"));
+  Source s = source(server.url("/metrics"));
   s.options.set("timeout", Duration(10s));  // so that only stop() can end the request soon
   auto c = start(s);
   ASSERT_TRUE(testing::run_until(ioc_, [&] { return server.requests().size() == 1; }));

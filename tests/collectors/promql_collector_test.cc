@@ -64,10 +64,10 @@ class PromqlCollectorTest : public testing_support::CollectorFixture {
  protected:
   PromqlCollectorTest() { secrets_ = testing_support::only_secret("PROM_TOKEN", "s3cret"); }
 
-  static rules::Source source(const std::string& url,
+  static Source source(const std::string& url,
                               std::map<std::string, std::string> queries = {
                                   {"errors", "sum by (code) (rate(http_requests_total[1m]))"}}) {
-    rules::Source s;
+    Source s;
     s.id = "prom";
     s.kind = "promql";
     s.options.set("url", url);
@@ -260,7 +260,7 @@ TEST_F(PromqlCollectorTest, ServerThatNeverAnswersTimesOutAndTheNextAttemptHappe
     r.mode = TestResponse::Mode::kNeverAnswer;
     return r;
   });
-  rules::Source s = source(server.url("/"));
+  Source s = source(server.url("/"));
   s.options.set("timeout", Duration(300ms));  // longer than `every`
   auto c = start(s);
   ASSERT_TRUE(wait_attempts(1));
@@ -296,8 +296,8 @@ TEST_F(PromqlCollectorTest, ExpressionIsPercentEncodedUnderTheBasePath) {
 TEST_F(PromqlCollectorTest, BearerTokenIsSent) {
   TestHttpServer server(
       ioc_, [](const TestRequest&) { return vector_of(R"({"metric":{},"value":[0,"1"]})"); });
-  rules::Source s = source(server.url("/"));
-  s.options.set_secret("bearer_token", {rules::SecretRef::From::kEnv, "PROM_TOKEN"});
+  Source s = source(server.url("/"));
+  s.options.set_secret("bearer_token", {SecretRef::From::kEnv, "PROM_TOKEN"});
   auto c = start(s);
   ASSERT_TRUE(wait_attempts(1));
   EXPECT_EQ(server.requests()[0].header("Authorization"), "Bearer s3cret");
@@ -305,8 +305,8 @@ TEST_F(PromqlCollectorTest, BearerTokenIsSent) {
 }
 
 TEST_F(PromqlCollectorTest, UnresolvableTokenFailsCreationNamingTheVariable) {
-  rules::Source s = source("http://127.0.0.1:9/");
-  s.options.set_secret("bearer_token", {rules::SecretRef::From::kEnv, "MISSING_TOKEN"});
+  Source s = source("http://127.0.0.1:9/");
+  s.options.set_secret("bearer_token", {SecretRef::From::kEnv, "MISSING_TOKEN"});
   auto made = create(s);
   ASSERT_FALSE(made.ok());
   EXPECT_NE(made.error().find("bearer_token"), std::string::npos) << made.error();
@@ -319,7 +319,7 @@ TEST_F(PromqlCollectorTest, StopCancelsTheAttemptInFlightAndNothingIsRecordedAft
     r.mode = TestResponse::Mode::kNeverAnswer;
     return r;
   });
-  rules::Source s = source(server.url("/"), {{"a", "vector(1)"}, {"b", "vector(2)"}});
+  Source s = source(server.url("/"), {{"a", "vector(1)"}, {"b", "vector(2)"}});
   s.options.set("timeout", Duration(10s));  // so that only stop() can end the requests soon
   auto c = start(s);
   ASSERT_TRUE(testing::run_until(ioc_, [&] { return server.requests().size() == 2; }));
@@ -341,10 +341,10 @@ TEST_F(PromqlCollectorTest, StopCancelsTheAttemptInFlightAndNothingIsRecordedAft
 }
 
 TEST(PromqlSpecTest, QueryNamesUpAndDurationAreTaken) {
-  const rules::SourceKindSpec spec = promql_spec();
-  rules::SourceOptions o;
+  const SourceKindSpec spec = promql_spec();
+  SourceOptions o;
   o.set("queries", std::map<std::string, std::string>{{"up", "vector(1)"}, {"ok", "vector(1)"}});
-  std::vector<rules::OptionIssue> issues;
+  std::vector<OptionIssue> issues;
   spec.check(o, issues);
   ASSERT_EQ(issues.size(), 1u);
   EXPECT_EQ(issues[0].option, "queries");

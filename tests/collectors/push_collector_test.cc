@@ -33,7 +33,7 @@ using namespace std::chrono_literals;
 using Type = PushedSample::Type;
 using udp = asio::ip::udp;
 
-PushedSample sample(std::string metric, double value, Type type, rules::Labels labels = {}) {
+PushedSample sample(std::string metric, double value, Type type, Labels labels = {}) {
   return {std::move(metric), std::move(labels), value, type};
 }
 
@@ -68,19 +68,19 @@ TEST(StatsdTest, EveryTypeWithRatesTagsAndUnits) {
   EXPECT_EQ(out[0].value, 1.0);
   EXPECT_TRUE(out[0].labels.empty());
   EXPECT_EQ(out[1].value, 4.0);                                 // 2 at a sample rate of 1/2
-  EXPECT_EQ(out[1].labels, (rules::Labels{{"region", "eu"}}));  // the bare tag is ignored
+  EXPECT_EQ(out[1].labels, (Labels{{"region", "eu"}}));  // the bare tag is ignored
   EXPECT_EQ(out[2].metric, "queue_depth");
   EXPECT_EQ(out[2].type, Type::kGauge);
   EXPECT_EQ(out[2].value, -7.0);
   EXPECT_EQ(out[3].metric, "login_latency");
   EXPECT_EQ(out[3].type, Type::kObservation);
   EXPECT_DOUBLE_EQ(out[3].value, 0.25);  // milliseconds -> seconds
-  EXPECT_EQ(out[3].labels, (rules::Labels{{"route", "/login"}}));
+  EXPECT_EQ(out[3].labels, (Labels{{"route", "/login"}}));
   EXPECT_EQ(out[4].type, Type::kObservation);
   EXPECT_DOUBLE_EQ(out[4].value, 0.3);
   EXPECT_EQ(out[5].value, 1.0);  // packed values, one sample each
   EXPECT_EQ(out[6].value, 2.5);
-  EXPECT_EQ(out[6].labels, (rules::Labels{{"a", "b"}}));
+  EXPECT_EQ(out[6].labels, (Labels{{"a", "b"}}));
 }
 
 TEST(StatsdTest, NamesAndTagKeysAreMadePrometheusSafe) {
@@ -89,7 +89,7 @@ TEST(StatsdTest, NamesAndTagKeysAreMadePrometheusSafe) {
       "5xx:1|c\n");
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].metric, "portal_login_failures");
-  EXPECT_EQ(out[0].labels, (rules::Labels{{"k8s_pod_name", "web-1"}}));  // first one wins
+  EXPECT_EQ(out[0].labels, (Labels{{"k8s_pod_name", "web-1"}}));  // first one wins
   EXPECT_EQ(out[1].metric, "_5xx");
   EXPECT_EQ(statsd_safe_name(""), "");
 }
@@ -146,14 +146,14 @@ TEST(StatsdTest, ArbitraryBytesNeverCrash) {
 
 struct Emitted {
   std::string metric;
-  rules::Labels labels;
+  Labels labels;
   double value;
 };
 
 std::vector<Emitted> add(PushAccumulator& acc, const std::vector<PushedSample>& batch,
                          PushAccumulator::Counts* counts = nullptr) {
   std::vector<Emitted> out;
-  auto c = acc.add(batch, [&](const std::string& m, const rules::Labels& l, double v) {
+  auto c = acc.add(batch, [&](const std::string& m, const Labels& l, double v) {
     out.push_back({m, l, v});
   });
   if (counts != nullptr) {
@@ -203,8 +203,8 @@ TEST(PushAccumulatorTest, AbsurdIncrementsAreMalformedAndCannotBlindTheSeries) {
 
 TEST(PushAccumulatorTest, CounterTotalsFollowTheContract) {
   PushAccumulator acc;
-  const rules::Labels ok{{"code", "200"}};
-  const rules::Labels bad{{"code", "503"}};
+  const Labels ok{{"code", "200"}};
+  const Labels bad{{"code", "503"}};
   // A sender's first push: its totals ran up before the agent listened.
   EXPECT_EQ(values(add(acc, {sample("req", 100, Type::kCounterTotal, ok)})),
             (std::vector<double>{0}));
@@ -265,7 +265,7 @@ using Strand = asio::strand<asio::io_context::executor_type>;
 class StrandCheckingSink : public testing::RecordingSink {
  public:
   explicit StrandCheckingSink(const Strand& strand) : strand_(strand) {}
-  void record(const std::string& metric, const rules::Labels& labels, double value) override {
+  void record(const std::string& metric, const Labels& labels, double value) override {
     EXPECT_TRUE(strand_.running_in_this_thread()) << "record() off the strand";
     RecordingSink::record(metric, labels, value);
   }
@@ -280,9 +280,9 @@ class StrandCheckingSink : public testing::RecordingSink {
 
 class PushCollectorTest : public ::testing::Test {
  protected:
-  static rules::Source source(std::optional<std::vector<std::string>> series = std::nullopt,
+  static Source source(std::optional<std::vector<std::string>> series = std::nullopt,
                               std::optional<std::string> statsd_listen = std::nullopt) {
-    rules::Source s;
+    Source s;
     s.id = "events";
     s.kind = "push";
     if (series) {
@@ -300,7 +300,7 @@ class PushCollectorTest : public ::testing::Test {
     return ctx;
   }
 
-  std::unique_ptr<Collector> start(const rules::Source& s) {
+  std::unique_ptr<Collector> start(const Source& s) {
     const SourceKind* kind = registry_.find("push");
     EXPECT_NE(kind, nullptr);
     if (kind == nullptr) {
@@ -465,7 +465,7 @@ TEST(PushHeartbeatTest, ASilentSourceEndsAnEmptyAttemptEveryFiveSeconds) {
   testing::ManualTime time;
   testing::RecordingSink sink;
   PushHub hub;
-  rules::Source s;
+  Source s;
   s.id = "events";
   s.kind = "push";
   CollectorContext ctx{strand, &sink, nullptr, {}};
@@ -555,7 +555,7 @@ TEST_F(PushCollectorTest, StatsdOverUdpWithTagsAndSampleRatesOneAttemptPerDatagr
   ASSERT_EQ(a.records.size(), 4u);
   EXPECT_EQ(a.records[0].value, 1.0);
   EXPECT_EQ(a.records[1].value, 5.0);  // 1 + 2 / 0.5, cumulative
-  EXPECT_EQ(a.records[1].labels, (rules::Labels{{"region", "eu"}}));
+  EXPECT_EQ(a.records[1].labels, (Labels{{"region", "eu"}}));
   EXPECT_DOUBLE_EQ(a.value("login_latency", {{"route", "/login"}}).value_or(0), 0.25);
   EXPECT_EQ(a.value("queue_depth"), 7.0);
 

@@ -23,8 +23,8 @@ using namespace std::chrono_literals;
 
 class TcpCollectorTest : public testing_support::CollectorFixture {
  protected:
-  static rules::Source source(std::uint16_t port, Duration timeout = 1s) {
-    rules::Source s;
+  static Source source(std::uint16_t port, Duration timeout = 1s) {
+    Source s;
     s.id = "portal_db";
     s.kind = "tcp";
     s.options.set("address", "127.0.0.1:" + std::to_string(port));

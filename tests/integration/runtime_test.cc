@@ -88,7 +88,7 @@ class RuntimeTest : public ::testing::Test {
     p.window.warn_before_pnr = minutes{1};
     p.window.baseline = Duration{0};
     p.sources.clear();
-    rules::Source portal;
+    Source portal;
     portal.id = "portal";
     portal.kind = "fake";
     p.sources.push_back(portal);
@@ -96,7 +96,7 @@ class RuntimeTest : public ::testing::Test {
                                                    "> 5%", rules::Severity::kMajor, seconds{30},
                                                    Duration{0}, 10));
     p.notify.chat = rules::Channel{"slack", std::nullopt, "", std::nullopt};
-    p.server.token = rules::SecretRef{rules::SecretRef::From::kEnv, "BACKOUT_RUNTIME_TEST_TOKEN"};
+    p.server.token = SecretRef{SecretRef::From::kEnv, "BACKOUT_RUNTIME_TEST_TOKEN"};
     p.state_dir = dir_.string();
     return p;
   }
@@ -110,8 +110,8 @@ TEST_F(RuntimeTest, ABreachIsPagedAcknowledgedResolvedAndTheNightEnds) {
   auto delivered = std::make_shared<std::vector<std::string>>();
   RuntimeParts parts;
   parts.sources.emplace();
-  parts.sources->add({rules::SourceKindSpec{"fake", "a test's samples", {}, {}, false, {}},
-                      [feed](const rules::Source&, collectors::CollectorContext ctx)
+  parts.sources->add({SourceKindSpec{"fake", "a test's samples", {}, {}, false, {}},
+                      [feed](const Source&, collectors::CollectorContext ctx)
                           -> Result<std::unique_ptr<collectors::Collector>> {
                         feed->executor = ctx.executor;
                         feed->sink = ctx.sink;

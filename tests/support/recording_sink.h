@@ -18,7 +18,7 @@ class RecordingSink : public collectors::SampleSink {
  public:
   struct Record {
     std::string metric;
-    rules::Labels labels;
+    Labels labels;
     double value = 0;
   };
   struct Attempt {
@@ -26,10 +26,10 @@ class RecordingSink : public collectors::SampleSink {
     collectors::AttemptOutcome outcome;
 
     /// The value recorded for `metric` (with exactly these labels, in any order), if any.
-    std::optional<double> value(const std::string& metric, const rules::Labels& labels = {}) const {
-      const std::string key = rules::labels_key(labels);
+    std::optional<double> value(const std::string& metric, const Labels& labels = {}) const {
+      const std::string key = labels_key(labels);
       for (const Record& r : records) {
-        if (r.metric == metric && rules::labels_key(r.labels) == key) {
+        if (r.metric == metric && labels_key(r.labels) == key) {
           return r.value;
         }
       }
@@ -37,7 +37,7 @@ class RecordingSink : public collectors::SampleSink {
     }
   };
 
-  void record(const std::string& metric, const rules::Labels& labels, double value) override {
+  void record(const std::string& metric, const Labels& labels, double value) override {
     ++calls_;
     pending_.push_back({metric, labels, value});
   }

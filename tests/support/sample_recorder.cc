@@ -2,7 +2,7 @@
 
 namespace backout::testing {
 
-void SampleRecorder::record(const std::string& metric, const rules::Labels& labels, double value) {
+void SampleRecorder::record(const std::string& metric, const Labels& labels, double value) {
   std::lock_guard lock(mu_);
   records_.push_back({metric, labels, value, attempts_.size()});
   ++calls_;

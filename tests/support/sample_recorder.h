@@ -21,7 +21,7 @@ class SampleRecorder : public collectors::SampleSink {
  public:
   struct Record {
     std::string metric;
-    rules::Labels labels;
+    Labels labels;
     double value = 0;
     std::size_t attempt = 0;  // index of the attempt it belongs to (0-based)
   };
@@ -30,7 +30,7 @@ class SampleRecorder : public collectors::SampleSink {
     collectors::AttemptOutcome outcome;
   };
 
-  void record(const std::string& metric, const rules::Labels& labels, double value) override;
+  void record(const std::string& metric, const Labels& labels, double value) override;
   void end_attempt(const collectors::AttemptOutcome& outcome) override;
 
   /// Waits until at least `n` attempts have ended in total; false on timeout.

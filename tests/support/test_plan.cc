@@ -38,7 +38,7 @@ rules::Plan base_plan() {
   p.authority[Severity::kDiscretionary] = {Severity::kDiscretionary, "sponsor",
                                            {"steering_group"}, std::nullopt, std::nullopt};
   for (const char* id : {"portal", "home_page", "api", "portal_db", "customers"}) {
-    rules::Source s;
+    Source s;
     s.id = id;
     s.kind = std::string(id) == "portal" ? "prometheus" : "http";
     p.sources.push_back(s);

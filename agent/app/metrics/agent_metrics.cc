@@ -202,7 +202,7 @@ AgentMetrics::AgentMetrics(const rules::Plan& plan) : impl_(std::make_unique<Imp
   for (const char* p : kPhases) {
     impl_->phases[p] = &impl_->phase->Add({{"phase", p}});
   }
-  for (const rules::Source& s : plan.sources) {
+  for (const Source& s : plan.sources) {
     impl_->source_up->Add({{"source", s.id}}).Set(0);
     impl_->source_duration->Add({{"source", s.id}}).Set(0);
     impl_->source_attempts->Add({{"source", s.id}});

@@ -66,7 +66,7 @@ class SourceSink final : public collectors::SampleSink {
         on_change_(std::move(on_change)),
         refused_seen_(router != nullptr ? router->refused() : 0) {}
 
-  void record(const std::string& metric, const rules::Labels& labels, double value) override {
+  void record(const std::string& metric, const Labels& labels, double value) override {
     router_->record(metric, labels, value);
   }
 
@@ -176,7 +176,7 @@ struct AgentRuntime::Impl {
         http_client(io.get_executor()),
         delivery_http(io.get_executor()) {}
 
-  Status add_collector(const rules::Source& src);
+  Status add_collector(const Source& src);
   void shut_down(bool keep_listener);
   Status finish(Impl* previous);
   void tick();
@@ -234,7 +234,7 @@ struct AgentRuntime::Impl {
 
   // Made by assemble(), used by finish().
   std::optional<collectors::Registry> registry;
-  std::vector<const rules::Source*> deferred_sources;  // as the running plan has them: made last
+  std::vector<const Source*> deferred_sources;  // as the running plan has them: made last
   std::vector<std::unique_ptr<alerting::Channel>> pending_channels;
   std::optional<std::string> token;
   std::string listen_host;
@@ -312,7 +312,7 @@ Status AgentRuntime::prepare() {
 }
 
 // Makes the collector of one source, on its own strand.
-Status AgentRuntime::Impl::add_collector(const rules::Source& src) {
+Status AgentRuntime::Impl::add_collector(const Source& src) {
   const std::chrono::minutes off = plan.window.offset();
   const collectors::SourceKind* kind = registry->find(src.kind);
   if (kind == nullptr) {
@@ -330,7 +330,7 @@ Status AgentRuntime::Impl::add_collector(const rules::Source& src) {
   ctx.http = &http_client;
   ctx.push = &push_hub;
   ctx.time = &clock;
-  ctx.resolve_secret = [id = src.id](const rules::SecretRef& ref) {
+  ctx.resolve_secret = [id = src.id](const SecretRef& ref) {
     return resolve_secret(ref, "sources." + id);
   };
   auto collector = kind->create(src, ctx);
@@ -356,11 +356,11 @@ Status AgentRuntime::assemble(const AgentRuntime* running) {
   // Collectors, one per source. A source exactly as the running plan has it is made once the
   // running one has stopped (its collector may hold a port, e.g. StatsD's).
   m.registry = m.parts.sources ? *m.parts.sources : collectors::builtin_registry();
-  for (const rules::Source& src : m.plan.sources) {
+  for (const Source& src : m.plan.sources) {
     m.sources.add(src.id, src.kind);
     if (prev != nullptr) {
-      const rules::Source* before = nullptr;
-      for (const rules::Source& o : prev->plan.sources) {
+      const Source* before = nullptr;
+      for (const Source& o : prev->plan.sources) {
         before = o.id == src.id ? &o : before;
       }
       if (before != nullptr && *before == src) {
@@ -373,7 +373,7 @@ Status AgentRuntime::assemble(const AgentRuntime* running) {
     }
   }
   // Channels.
-  auto resolver = [](const rules::SecretRef& ref) { return resolve_secret(ref, "notify"); };
+  auto resolver = [](const SecretRef& ref) { return resolve_secret(ref, "notify"); };
   for (const auto* ch : {&m.plan.notify.chat, &m.plan.notify.alertmanager,
                          &m.plan.notify.pagerduty, &m.plan.notify.webhook}) {
     if (!ch->has_value()) {
@@ -522,7 +522,7 @@ Status AgentRuntime::Impl::finish(Impl* prev) {
   }
   // The collectors of the sources defined as before, now that the previous ones have stopped
   // (and let go of their ports); their sinks see the routers as carried over.
-  for (const rules::Source* src : deferred_sources) {
+  for (const Source* src : deferred_sources) {
     if (Status st = add_collector(*src); !st.ok()) {
       // It ran under the previous plan and is defined the same: what failed now (a secret file
       // gone, a port taken meanwhile) is a source down, not a reason to stop watching.

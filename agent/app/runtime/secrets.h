@@ -5,12 +5,12 @@
 #include <string>
 
 #include "backout/core/result.h"
-#include "backout/rules/source_options.h"
+#include "backout/core/source_options.h"
 
 namespace backout::agent {
 
 /// The value of an environment variable (must be set and non-empty) or of a file (trailing
 /// newlines removed). `what` names the key in errors: "sources.portal_db.dsn_env".
-Result<std::string> resolve_secret(const rules::SecretRef& ref, const std::string& what = "");
+Result<std::string> resolve_secret(const SecretRef& ref, const std::string& what = "");
 
 }  // namespace backout::agent

@@ -84,7 +84,7 @@ bool parse_number(const std::string& s, double& out) {
 
 }  // namespace
 
-bool parse_series_name(std::string_view text, rules::Sample& out, std::string* why) {
+bool parse_series_name(std::string_view text, Sample& out, std::string* why) {
   auto fail = [&](std::string msg) {
     if (why != nullptr) {
       *why = std::move(msg);
@@ -114,7 +114,7 @@ bool parse_series_name(std::string_view text, rules::Sample& out, std::string* w
   if (pos < text.size() && text[pos] == '{') {
     ++pos;
     while (pos < text.size() && text[pos] != '}') {
-      rules::Label l;
+      Label l;
       l.name = ident(false);
       if (l.name.empty() || pos >= text.size() || text[pos] != '=') {
         return fail("series '" + std::string(text) + "': expected label=\"value\" inside {}");

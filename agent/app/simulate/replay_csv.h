@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "backout/core/time.h"
-#include "backout/rules/sample.h"
+#include "backout/core/sample.h"
 
 namespace backout::agent {
 
 struct ReplayRow {
   int line = 0;  // 1-based line in the file
-  rules::Sample sample;
+  Sample sample;
 };
 
 struct ReplayParse {
@@ -29,6 +29,6 @@ ReplayParse parse_replay_csv(std::string_view text, const std::string& path,
                              TimePoint window_start);
 
 /// Parses `source.metric{label="v",...}` (only `=` in labels). Returns false with `*why` set.
-bool parse_series_name(std::string_view text, rules::Sample& out, std::string* why);
+bool parse_series_name(std::string_view text, Sample& out, std::string* why);
 
 }  // namespace backout::agent

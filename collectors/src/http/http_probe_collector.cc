@@ -110,12 +110,12 @@ class HttpProbe final : public PeriodicRunner {
 
 }  // namespace
 
-Result<std::unique_ptr<Collector>> create_http_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_http_collector(const Source& source,
                                                          CollectorContext ctx) {
   if (auto problem = check_context(source, ctx, true)) {
     return Error{*problem};
   }
-  const rules::SourceOptions& o = source.options;
+  const SourceOptions& o = source.options;
   auto token = resolve_bearer_token(source, ctx);
   if (!token) {
     return Error{token.error()};

@@ -7,29 +7,29 @@
 
 namespace backout::collectors {
 
-rules::SourceKindSpec http_spec() {
-  rules::SourceKindSpec s;
+SourceKindSpec http_spec() {
+  SourceKindSpec s;
   s.kind = "http";
   s.summary = "probe a URL over HTTP or HTTPS: status, body and time to the complete response";
   s.options = {
       url_option("the URL to request"),
       {.name = "method",
-       .type = rules::OptionType::kEnum,
+       .type = OptionType::kEnum,
        .default_value = std::string("GET"),
        .help = "request method",
        .choices = {"GET", "POST", "HEAD"}},
-      {.name = "body", .type = rules::OptionType::kString, .help = "request body (POST)"},
+      {.name = "body", .type = OptionType::kString, .help = "request body (POST)"},
       {.name = "headers",
-       .type = rules::OptionType::kStringMap,
+       .type = OptionType::kStringMap,
        .help = "extra request headers (no secrets: use bearer_token_env)"},
       {.name = "expect_status",
-       .type = rules::OptionType::kStatusList,
+       .type = OptionType::kStatusList,
        .help = "status code(s) that count as up (default: any 2xx)"},
       {.name = "expect_body",
-       .type = rules::OptionType::kRegex,
+       .type = OptionType::kRegex,
        .help = "regular expression the response body must contain"},
       {.name = "follow_redirects",
-       .type = rules::OptionType::kBoolean,
+       .type = OptionType::kBoolean,
        .default_value = false,
        .help = "follow up to 5 redirects instead of judging the 3xx response"},
       every_option(std::chrono::seconds{5}),
@@ -38,10 +38,10 @@ rules::SourceKindSpec http_spec() {
   };
   s.secrets = {bearer_token_secret()};
   s.has_up = true;
-  s.series = [](const rules::SourceOptions&) -> std::optional<std::vector<std::string>> {
+  s.series = [](const SourceOptions&) -> std::optional<std::vector<std::string>> {
     return std::vector<std::string>{"up", "duration", "status"};
   };
-  s.check = [](const rules::SourceOptions& o, std::vector<rules::OptionIssue>& issues) {
+  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
     for (std::int64_t code : o.integers("expect_status")) {
       if (code < 100 || code > 599) {
         issues.push_back({"expect_status", "HTTP status " + std::to_string(code) +

@@ -116,7 +116,7 @@ class LogCollector final : public Collector {
 
 }  // namespace
 
-Result<std::unique_ptr<Collector>> create_log_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_log_collector(const Source& source,
                                                         CollectorContext ctx) {
   if (auto problem = check_context(source, ctx, false)) {
     return Error{*problem};

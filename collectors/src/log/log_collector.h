@@ -16,7 +16,7 @@ namespace backout::collectors {
 
 /// Builds a log collector. Fails only if a `match` regex does not compile with the run-time
 /// engine (the plan loader already checked it against ECMAScript).
-Result<std::unique_ptr<Collector>> create_log_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_log_collector(const Source& source,
                                                         CollectorContext ctx);
 
 }  // namespace backout::collectors

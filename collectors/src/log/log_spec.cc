@@ -45,27 +45,27 @@ std::string log_series_for_group(const std::string& group) {
   return group;
 }
 
-rules::SourceKindSpec log_spec() {
-  rules::SourceKindSpec s;
+SourceKindSpec log_spec() {
+  SourceKindSpec s;
   s.kind = "log";
   s.summary = "tail a log file: matching lines become counters, named groups observations";
   s.options = {
       {.name = "path",
-       .type = rules::OptionType::kPath,
+       .type = OptionType::kPath,
        .required = true,
        .help = "the log file to follow (rotation by rename or truncation is followed)"},
       {.name = "match",
-       .type = rules::OptionType::kStringMap,
+       .type = OptionType::kStringMap,
        .required = true,
        .help = "series name: regular expression; named groups (?<name>...) become observations"},
       {.name = "from_start",
-       .type = rules::OptionType::kBoolean,
+       .type = OptionType::kBoolean,
        .default_value = false,
        .help = "read the file from its beginning instead of from its end at start-up"},
       every_option(std::chrono::milliseconds{250}),
   };
   s.has_up = false;
-  s.series = [](const rules::SourceOptions& o) -> std::optional<std::vector<std::string>> {
+  s.series = [](const SourceOptions& o) -> std::optional<std::vector<std::string>> {
     std::vector<std::string> names;
     for (const auto& [name, re] : o.string_map("match")) {
       names.push_back(name);
@@ -75,7 +75,7 @@ rules::SourceKindSpec log_spec() {
     }
     return names;
   };
-  s.check = [](const rules::SourceOptions& o, std::vector<rules::OptionIssue>& issues) {
+  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
     for (const auto& [name, re] : o.string_map("match")) {
       if (!is_identifier(name)) {
         issues.push_back(

@@ -548,12 +548,12 @@ class PostgresProbe final : public PeriodicRunner {
 
 }  // namespace
 
-Result<std::unique_ptr<Collector>> create_postgres_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_postgres_collector(const Source& source,
                                                              CollectorContext ctx) {
   if (auto problem = check_context(source, ctx, false)) {
     return Error{*problem};
   }
-  std::optional<rules::SecretRef> ref = source.options.secret("dsn");
+  std::optional<SecretRef> ref = source.options.secret("dsn");
   if (!ref) {
     // The plan loader requires it; this only happens to a source built in code.
     return Error{"source '" + source.id + "': no dsn (set dsn_env or dsn_file)"};
@@ -570,7 +570,7 @@ Result<std::unique_ptr<Collector>> create_postgres_collector(const rules::Source
   if (!info) {
     return Error{where + ": " + info.error()};
   }
-  const rules::SourceOptions& o = source.options;
+  const SourceOptions& o = source.options;
   auto runner = std::make_shared<PostgresProbe>(
       ctx, std::move(info).value(), o.string("query", "SELECT 1"),
       o.duration("every", std::chrono::seconds{5}), o.duration("timeout", std::chrono::seconds{5}),

@@ -15,7 +15,7 @@ namespace backout::collectors {
 
 /// Builds a postgres collector. Fails only when the `dsn` secret cannot be read or is not a
 /// libpq connection string; the message names the variable or file, never the secret.
-Result<std::unique_ptr<Collector>> create_postgres_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_postgres_collector(const Source& source,
                                                              CollectorContext ctx);
 
 }  // namespace backout::collectors

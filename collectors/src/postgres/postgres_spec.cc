@@ -4,29 +4,29 @@
 
 namespace backout::collectors {
 
-rules::SourceKindSpec postgres_spec() {
-  rules::SourceKindSpec s;
+SourceKindSpec postgres_spec() {
+  SourceKindSpec s;
   s.kind = "postgres";
   s.summary = "connect to PostgreSQL, run a query and keep the first column of the first row";
   s.options = {
       {.name = "query",
-       .type = rules::OptionType::kString,
+       .type = OptionType::kString,
        .default_value = std::string("SELECT 1"),
        .help = "SQL run on every check; its first column of the first row is SRC.value"},
       every_option(std::chrono::seconds{5}),
       timeout_option(std::chrono::seconds{5}),
       {.name = "watch_connection",
-       .type = rules::OptionType::kBoolean,
+       .type = OptionType::kBoolean,
        .default_value = true,
        .help = "keep the last good connection open between checks and check again at once when "
                "the server closes it (a stopped server is seen in milliseconds)"},
   };
   s.secrets = {{"dsn", true, "libpq connection string or URI, e.g. postgresql://user@host/db"}};
   s.has_up = true;
-  s.series = [](const rules::SourceOptions&) -> std::optional<std::vector<std::string>> {
+  s.series = [](const SourceOptions&) -> std::optional<std::vector<std::string>> {
     return std::vector<std::string>{"up", "duration", "value"};
   };
-  s.check = [](const rules::SourceOptions& o, std::vector<rules::OptionIssue>& issues) {
+  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
     if (o.string("query").find_first_not_of(" \t\r\n;") == std::string::npos) {
       issues.push_back({"query", "the query is empty; write e.g. SELECT 1"});
     }

@@ -70,7 +70,7 @@ class PrometheusScraper final : public PeriodicRunner {
     PrometheusParseLimits limits;
     limits.max_series = max_series_;
     std::size_t shadowed = 0;
-    rules::Labels labels;
+    Labels labels;
     const PrometheusParseStats stats =
         parse_prometheus_text(body, limits, [&](const PrometheusSample& s) {
           // `up` and `duration` are the agent's own series for this source; a target exposing
@@ -108,12 +108,12 @@ class PrometheusScraper final : public PeriodicRunner {
 
 }  // namespace
 
-Result<std::unique_ptr<Collector>> create_prometheus_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_prometheus_collector(const Source& source,
                                                                CollectorContext ctx) {
   if (auto problem = check_context(source, ctx, true)) {
     return Error{*problem};
   }
-  const rules::SourceOptions& o = source.options;
+  const SourceOptions& o = source.options;
   auto token = resolve_bearer_token(source, ctx);
   if (!token) {
     return Error{token.error()};

@@ -4,8 +4,8 @@
 
 namespace backout::collectors {
 
-rules::SourceKindSpec prometheus_spec() {
-  rules::SourceKindSpec s;
+SourceKindSpec prometheus_spec() {
+  SourceKindSpec s;
   s.kind = "prometheus";
   s.summary = "scrape a /metrics URL in the Prometheus text format";
   s.options = {
@@ -14,19 +14,19 @@ rules::SourceKindSpec prometheus_spec() {
       timeout_option(std::chrono::seconds{2}),
       ca_file_option(),
       {.name = "max_body_bytes",
-       .type = rules::OptionType::kInteger,
+       .type = OptionType::kInteger,
        .default_value = std::int64_t{16 << 20},
        .help = "largest scrape body accepted; a larger one fails the scrape",
        .min_int = 1024},
       {.name = "max_series",
-       .type = rules::OptionType::kInteger,
+       .type = OptionType::kInteger,
        .default_value = std::int64_t{200000},
        .help = "most series read from one scrape; the rest are dropped and counted",
        .min_int = 1},
   };
   s.secrets = {bearer_token_secret()};
   s.has_up = true;
-  s.series = [](const rules::SourceOptions&) { return std::nullopt; };
+  s.series = [](const SourceOptions&) { return std::nullopt; };
   return s;
 }
 

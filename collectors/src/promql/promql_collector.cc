@@ -45,7 +45,7 @@ struct Query {
 struct QueryResult {
   bool done = false;
   std::string error;  // empty when it succeeded
-  std::vector<std::pair<rules::Labels, double>> samples;
+  std::vector<std::pair<Labels, double>> samples;
   std::size_t malformed = 0;
   std::size_t dropped = 0;
   Duration duration{0};
@@ -193,7 +193,7 @@ void read_answer(int status, std::string_view body, QueryResult& r) {
       ++r.malformed;
       continue;
     }
-    rules::Labels labels;
+    Labels labels;
     bool good = true;
     for (const auto& kv : metric->get_object()) {
       if (kv.key() == "__name__") {
@@ -311,12 +311,12 @@ class PromqlRunner final : public PeriodicRunner {
 
 }  // namespace
 
-Result<std::unique_ptr<Collector>> create_promql_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_promql_collector(const Source& source,
                                                            CollectorContext ctx) {
   if (auto problem = check_context(source, ctx, true)) {
     return Error{*problem};
   }
-  const rules::SourceOptions& o = source.options;
+  const SourceOptions& o = source.options;
   auto token = resolve_bearer_token(source, ctx);
   if (!token) {
     return Error{token.error()};

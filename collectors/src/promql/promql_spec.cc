@@ -6,14 +6,14 @@
 
 namespace backout::collectors {
 
-rules::SourceKindSpec promql_spec() {
-  rules::SourceKindSpec s;
+SourceKindSpec promql_spec() {
+  SourceKindSpec s;
   s.kind = "promql";
   s.summary = "evaluate named PromQL queries on a Prometheus-compatible server";
   s.options = {
       url_option("base URL of the Prometheus HTTP API, e.g. http://127.0.0.1:9090"),
       {.name = "queries",
-       .type = rules::OptionType::kStringMap,
+       .type = OptionType::kStringMap,
        .required = true,
        .help = "name: PromQL expression; each becomes the series SRC.name"},
       every_option(std::chrono::seconds{5}),
@@ -22,14 +22,14 @@ rules::SourceKindSpec promql_spec() {
   };
   s.secrets = {bearer_token_secret()};
   s.has_up = true;
-  s.series = [](const rules::SourceOptions& o) -> std::optional<std::vector<std::string>> {
+  s.series = [](const SourceOptions& o) -> std::optional<std::vector<std::string>> {
     std::vector<std::string> names;
     for (const auto& [name, expr] : o.string_map("queries")) {
       names.push_back(name);
     }
     return names;
   };
-  s.check = [](const rules::SourceOptions& o, std::vector<rules::OptionIssue>& issues) {
+  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
     for (const auto& [name, expr] : o.string_map("queries")) {
       if (!is_identifier(name)) {
         issues.push_back({"queries", "query name '" + name +

@@ -3,14 +3,14 @@
 #include <cmath>
 
 #include "backout/core/text.h"
-#include "backout/rules/series_store.h"
+#include "backout/core/sample.h"
 
 namespace backout::collectors {
 namespace {
 
 std::string series_key(const PushedSample& s) {
   // '\n' cannot occur in a metric name the API or the StatsD parser lets through.
-  return s.metric + '\n' + rules::labels_key(s.labels);
+  return s.metric + '\n' + labels_key(s.labels);
 }
 
 const char* type_name(PushedSample::Type t) {
@@ -83,7 +83,7 @@ PushAccumulator::Counts PushAccumulator::add(const std::vector<PushedSample>& ba
       }
       c.last_absolute = s.value;
     }
-    if (increase > rules::SourceRouter::kMaxCounterIncrease) {
+    if (increase > kMaxCounterIncrease) {
       // Added to the total, it would blind the series for good: the total would stay huge (or
       // infinite) and every later increment would vanish in it.
       ++counts.malformed;

@@ -13,7 +13,7 @@
 //                                          -> records 1: created at its first increment
 // Gauges and observations are recorded as they are. Counter increments, counter totals and
 // observations must be finite and >= 0, and an increase at most
-// rules::SourceRouter::kMaxCounterIncrease (StatsD `app_requests:1e308|c` twice would otherwise
+// kMaxCounterIncrease (StatsD `app_requests:1e308|c` twice would otherwise
 // make the total infinite for the rest of the night); others are counted as malformed. At most
 // kMaxCounterSeries counter series are kept; samples of further ones are dropped and counted.
 //
@@ -42,7 +42,7 @@ class PushAccumulator {
     std::string first_error;    // the first malformed sample, for the operator
   };
   using Emit =
-      std::function<void(const std::string& metric, const rules::Labels& labels, double value)>;
+      std::function<void(const std::string& metric, const Labels& labels, double value)>;
 
   /// Emits the value to record for each sample of one batch, in order.
   Counts add(const std::vector<PushedSample>& batch, const Emit& emit);

@@ -124,7 +124,7 @@ class PushSource : public std::enable_shared_from_this<PushSource> {
     AttemptOutcome outcome{.up = true};
     try {
       const PushAccumulator::Counts counts = accumulator_.add(
-          batch.samples, [this](const std::string& metric, const rules::Labels& labels,
+          batch.samples, [this](const std::string& metric, const Labels& labels,
                                 double value) { sink_->record(metric, labels, value); });
       outcome.samples = counts.samples;
       outcome.malformed = batch.malformed + counts.malformed;
@@ -241,7 +241,7 @@ class PushCollector final : public Collector {
 
 // Binds the StatsD socket at creation, so that a port already in use stops the agent at start
 // with a message rather than leaving a source that never hears anything.
-Result<udp::socket> bind_statsd(const rules::Source& source, const CollectorContext& ctx,
+Result<udp::socket> bind_statsd(const Source& source, const CollectorContext& ctx,
                                 const std::string& address) {
   const std::string where = "source '" + source.id + "': statsd_listen " + address;
   // host:port or [v6]:port, as the plan loader checked.
@@ -278,12 +278,12 @@ Result<udp::socket> bind_statsd(const rules::Source& source, const CollectorCont
 
 }  // namespace
 
-Result<std::unique_ptr<Collector>> create_push_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_push_collector(const Source& source,
                                                          CollectorContext ctx) {
   return create_push_collector(source, std::move(ctx), nullptr);
 }
 
-Result<std::unique_ptr<Collector>> create_push_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_push_collector(const Source& source,
                                                          CollectorContext ctx,
                                                          std::uint16_t* statsd_port) {
   if (statsd_port != nullptr) {
@@ -295,7 +295,7 @@ Result<std::unique_ptr<Collector>> create_push_collector(const rules::Source& so
   if (ctx.push == nullptr) {
     return Error{"source '" + source.id + "': no push hub"};
   }
-  const rules::SourceOptions& o = source.options;
+  const SourceOptions& o = source.options;
   std::optional<std::vector<std::string>> declared;
   if (o.has("series")) {
     declared = o.strings("series");

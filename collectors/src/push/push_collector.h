@@ -14,7 +14,7 @@ namespace backout::collectors {
 
 /// As create_push_collector(source, ctx), and sets `*statsd_port` to the bound UDP port (0
 /// without statsd_listen).
-Result<std::unique_ptr<Collector>> create_push_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_push_collector(const Source& source,
                                                          CollectorContext ctx,
                                                          std::uint16_t* statsd_port);
 

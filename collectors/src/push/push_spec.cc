@@ -6,26 +6,26 @@
 
 namespace backout::collectors {
 
-rules::SourceKindSpec push_spec() {
-  rules::SourceKindSpec s;
+SourceKindSpec push_spec() {
+  SourceKindSpec s;
   s.kind = "push";
   s.summary = "events pushed by the application over HTTP or StatsD UDP";
   s.options = {
       {.name = "statsd_listen",
-       .type = rules::OptionType::kAddress,
+       .type = OptionType::kAddress,
        .help = "UDP host:port to receive StatsD lines on (loopback recommended)"},
       {.name = "series",
-       .type = rules::OptionType::kStringList,
+       .type = OptionType::kStringList,
        .help = "names of the series the application pushes; measures may use only these"},
   };
   s.has_up = false;
-  s.series = [](const rules::SourceOptions& o) -> std::optional<std::vector<std::string>> {
+  s.series = [](const SourceOptions& o) -> std::optional<std::vector<std::string>> {
     if (!o.has("series")) {
       return std::nullopt;
     }
     return o.strings("series");
   };
-  s.check = [](const rules::SourceOptions& o, std::vector<rules::OptionIssue>& issues) {
+  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
     for (const std::string& name : o.strings("series")) {
       if (!is_identifier(name)) {
         issues.push_back({"series", "series name '" + name + "' must be an identifier"});

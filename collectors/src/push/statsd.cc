@@ -75,7 +75,7 @@ std::optional<std::string> parse_line(std::string_view line, std::vector<PushedS
   }
 
   double rate = 1.0;
-  rules::Labels labels;
+  Labels labels;
   bool seen_rate = false;
   bool seen_tags = false;
   while (rest.data() != nullptr) {
@@ -100,7 +100,7 @@ std::optional<std::string> parse_line(std::string_view line, std::vector<PushedS
         }
         std::string name = statsd_safe_name(key);
         bool repeated = false;
-        for (const rules::Label& l : labels) {
+        for (const Label& l : labels) {
           repeated = repeated || l.name == name;
         }
         if (repeated) {

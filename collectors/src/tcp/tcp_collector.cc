@@ -117,12 +117,12 @@ class TcpProbe final : public PeriodicRunner {
 
 }  // namespace
 
-Result<std::unique_ptr<Collector>> create_tcp_collector(const rules::Source& source,
+Result<std::unique_ptr<Collector>> create_tcp_collector(const Source& source,
                                                         CollectorContext ctx) {
   if (auto problem = check_context(source, ctx, false)) {
     return Error{*problem};
   }
-  const rules::SourceOptions& o = source.options;
+  const SourceOptions& o = source.options;
   const std::string address = o.string("address");
   auto parts = split_address(address);
   if (!parts) {

@@ -4,20 +4,20 @@
 
 namespace backout::collectors {
 
-rules::SourceKindSpec tcp_spec() {
-  rules::SourceKindSpec s;
+SourceKindSpec tcp_spec() {
+  SourceKindSpec s;
   s.kind = "tcp";
   s.summary = "connect to host:port and time the connection";
   s.options = {
       {.name = "address",
-       .type = rules::OptionType::kAddress,
+       .type = OptionType::kAddress,
        .required = true,
        .help = "host:port to connect to"},
       every_option(std::chrono::seconds{5}),
       timeout_option(std::chrono::seconds{5}),
   };
   s.has_up = true;
-  s.series = [](const rules::SourceOptions&) -> std::optional<std::vector<std::string>> {
+  s.series = [](const SourceOptions&) -> std::optional<std::vector<std::string>> {
     return std::vector<std::string>{"up", "duration"};
   };
   return s;

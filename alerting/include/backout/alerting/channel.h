@@ -87,7 +87,7 @@ struct ChannelOptions {
 };
 
 /// Resolves a secret reference (environment variable or file) to its value.
-using SecretResolver = std::function<Result<std::string>(const rules::SecretRef&)>;
+using SecretResolver = std::function<Result<std::string>(const SecretRef&)>;
 
 /// Builds the channel a plan's notify entry describes. Fails only on what the plan cannot say
 /// (an unset environment variable), with a message naming it.

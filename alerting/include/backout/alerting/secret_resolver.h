@@ -6,12 +6,12 @@
 #include <string>
 
 #include "backout/core/result.h"
-#include "backout/rules/source_options.h"
+#include "backout/core/source_options.h"
 
 namespace backout::alerting {
 
 /// The secret's value: the variable's value, or the file's content without its trailing newline.
 /// Fails on an unset or empty variable and on an unreadable or empty file.
-Result<std::string> resolve_secret(const rules::SecretRef& ref);
+Result<std::string> resolve_secret(const SecretRef& ref);
 
 }  // namespace backout::alerting

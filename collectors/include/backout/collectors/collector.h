@@ -18,9 +18,8 @@
 #include "backout/core/result.h"
 #include "backout/core/time.h"
 #include "backout/net/time_source.h"
-#include "backout/rules/plan.h"
-#include "backout/rules/sample.h"
-#include "backout/rules/source_options.h"
+#include "backout/core/sample.h"
+#include "backout/core/source_options.h"
 
 namespace backout::net {
 class HttpClient;
@@ -51,14 +50,14 @@ class SampleSink {
   virtual ~SampleSink() = default;
   /// One value of one series: `metric` is the series name within the source (`up`,
   /// `duration`, `portal_login_failures_total`, ...).
-  virtual void record(const std::string& metric, const rules::Labels& labels, double value) = 0;
+  virtual void record(const std::string& metric, const Labels& labels, double value) = 0;
   /// Ends one attempt (a scrape or a probe); the samples recorded since the previous call
   /// belong to it.
   virtual void end_attempt(const AttemptOutcome& outcome) = 0;
 };
 
 /// Resolves a secret reference (environment variable or file) to its value.
-using SecretResolver = std::function<Result<std::string>(const rules::SecretRef&)>;
+using SecretResolver = std::function<Result<std::string>(const SecretRef&)>;
 
 struct CollectorContext {
   boost::asio::any_io_executor executor;  // a strand: all of the collector's work runs on it
@@ -84,8 +83,8 @@ class Collector {
 /// validates nothing again (the plan loader did); it may fail only on what the plan cannot say,
 /// such as an unset environment variable, with a message that says what to set.
 struct SourceKind {
-  rules::SourceKindSpec spec;
-  std::function<Result<std::unique_ptr<Collector>>(const rules::Source&, CollectorContext)> create;
+  SourceKindSpec spec;
+  std::function<Result<std::unique_ptr<Collector>>(const Source&, CollectorContext)> create;
 };
 
 /// Kinds by name. An ordinary object: tests build one holding only fakes.
@@ -94,7 +93,7 @@ class Registry {
   void add(SourceKind kind);
   const SourceKind* find(const std::string& kind) const;
   /// The specs, for the plan loader.
-  std::vector<rules::SourceKindSpec> specs() const;
+  std::vector<SourceKindSpec> specs() const;
 
  private:
   std::vector<SourceKind> kinds_;

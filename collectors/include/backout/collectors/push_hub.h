@@ -37,7 +37,7 @@
 #include <string>
 #include <vector>
 
-#include "backout/rules/sample.h"
+#include "backout/core/sample.h"
 
 namespace backout::collectors {
 
@@ -50,7 +50,7 @@ struct PushedSample {
     kObservation,   // one observation in seconds, >= 0
   };
   std::string metric;
-  rules::Labels labels;
+  Labels labels;
   double value = 0;
   Type type = Type::kGauge;
 };

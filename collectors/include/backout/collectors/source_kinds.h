@@ -4,11 +4,11 @@
 
 #include <vector>
 
-#include "backout/rules/source_options.h"
+#include "backout/core/source_options.h"
 
 namespace backout::collectors {
 
 /// Specs of every built-in source kind, one per collector folder, in a stable order.
-const std::vector<rules::SourceKindSpec>& builtin_source_kinds();
+const std::vector<SourceKindSpec>& builtin_source_kinds();
 
 }  // namespace backout::collectors

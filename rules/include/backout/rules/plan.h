@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "backout/core/source_options.h"
 #include "backout/core/time.h"
 #include "backout/rules/condition.h"
 #include "backout/rules/measure.h"
 #include "backout/rules/severity.h"
-#include "backout/rules/source_options.h"
 
 namespace backout::rules {
 
@@ -57,14 +57,6 @@ struct Authority {
   std::vector<std::string> notify;  // contact roles
   std::optional<Duration> ack_within;
   std::optional<std::string> escalate_to;
-};
-
-struct Source {
-  std::string id;
-  std::string kind;
-  SourceOptions options;
-
-  bool operator==(const Source&) const = default;
 };
 
 /// Early detection (DESIGN section 5): a one-sided CUSUM beside the window average.

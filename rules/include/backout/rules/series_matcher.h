@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "backout/rules/measure.h"
-#include "backout/rules/sample.h"
+#include "backout/core/sample.h"
 
 namespace backout::rules {
 

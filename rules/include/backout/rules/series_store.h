@@ -22,7 +22,7 @@
 #include "backout/core/sliding_window.h"
 #include "backout/core/windowed_series.h"
 #include "backout/rules/measure.h"
-#include "backout/rules/sample.h"
+#include "backout/core/sample.h"
 #include "backout/rules/series_matcher.h"
 
 namespace backout::rules {
@@ -87,9 +87,8 @@ class SeriesStore;
 /// next sample counts from it.
 class SourceRouter {
  public:
-  /// The largest increase one counter sample may bring: far above any real rate (a million
-  /// events a second for 11 days), and low enough that the sums stay exact integers in a double.
-  static constexpr double kMaxCounterIncrease = 1e12;
+  /// The largest increase one counter sample may bring (core/sample.h).
+  static constexpr double kMaxCounterIncrease = backout::kMaxCounterIncrease;
   /// The largest observation (seconds) a latency window takes: about 31 years.
   static constexpr double kMaxObservationSeconds = 1e9;
 

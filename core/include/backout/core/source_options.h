@@ -1,5 +1,5 @@
-// The schema of a source kind's options and the validated option values. Pure; thread-safe to
-// share once built.
+// The schema of a source kind's options, the validated option values and the plan's Source
+// (what a collector is built from). Pure; thread-safe to share once built.
 //
 // Each collector kind describes its keys once (a SourceKindSpec); the plan loader validates a
 // source's keys against it (types, required keys, secrets, defaults, did-you-mean) and hands the
@@ -17,7 +17,7 @@
 
 #include "backout/core/time.h"
 
-namespace backout::rules {
+namespace backout {
 
 enum class OptionType {
   kString,
@@ -99,6 +99,15 @@ struct OptionIssue {
   bool warning = false;
 };
 
+/// A source of the plan: its id, its kind and the options its kind's spec validated.
+struct Source {
+  std::string id;
+  std::string kind;
+  SourceOptions options;
+
+  bool operator==(const Source&) const = default;
+};
+
 struct SourceKindSpec {
   std::string kind;
   std::string summary;  // one line for `--help` and messages
@@ -114,4 +123,4 @@ struct SourceKindSpec {
   std::function<void(const SourceOptions&, std::vector<OptionIssue>&)> check;
 };
 
-}  // namespace backout::rules
+}  // namespace backout

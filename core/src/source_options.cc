@@ -1,6 +1,6 @@
-#include "backout/rules/source_options.h"
+#include "backout/core/source_options.h"
 
-namespace backout::rules {
+namespace backout {
 
 const OptionValue* SourceOptions::find(const std::string& name) const {
   auto it = values_.find(name);
@@ -58,4 +58,4 @@ std::optional<SecretRef> SourceOptions::secret(const std::string& base) const {
   return it->second;
 }
 
-}  // namespace backout::rules
+}  // namespace backout

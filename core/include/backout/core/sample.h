@@ -1,4 +1,5 @@
-// A sample as collectors deliver it: one value of one series of one source at one time.
+// A sample as collectors deliver it and windows store it: one value of one series of one
+// source at one time.
 // Plain value types; thread-safe to share.
 #pragma once
 
@@ -8,7 +9,7 @@
 
 #include "backout/core/time.h"
 
-namespace backout::rules {
+namespace backout {
 
 struct Label {
   std::string name;
@@ -29,7 +30,13 @@ struct Sample {
   TimePoint at;
 };
 
+/// The largest increase one counter sample may bring (a scraped or pushed counter, a StatsD
+/// `|c`): far above any real rate (a million events a second for 11 days), and low enough that
+/// a window's sums stay exact integers in a double. Larger increases are refused and counted:
+/// one sample of 1e308 would make a running sum infinite, and inf - inf is NaN for the night.
+inline constexpr double kMaxCounterIncrease = 1e12;
+
 /// Canonical key of a series' labels: `a="1",b="2"` sorted by name (for per-series state).
 std::string labels_key(const Labels& labels);
 
-}  // namespace backout::rules
+}  // namespace backout
