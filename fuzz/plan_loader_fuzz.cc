@@ -6,13 +6,13 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "backout/collectors/source_kinds.h"
+#include "app/kinds/kinds.h"
 #include "plan/plan_loader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   backout::plan::LoadResult r =
-      backout::plan::load_plan_text(text, "fuzz.yaml", backout::collectors::builtin_source_kinds());
+      backout::plan::load_plan_text(text, "fuzz.yaml", backout::agent::builtin_kinds().catalog);
   // The contract the fuzzer checks beyond "no crash": a plan xor at least one error, and every
   // diagnostic a single line with a real position.
   if (r.ok() == (r.errors() > 0)) {

@@ -11,8 +11,8 @@
 
 #include "app/cli_client.h"
 #include "app/commands.h"
+#include "app/kinds/kinds.h"
 #include "app/runtime/secrets.h"
-#include "backout/collectors/source_kinds.h"
 #include "backout/core/text.h"
 #include "backout/core/time.h"
 #include "plan/plan_loader.h"
@@ -63,7 +63,7 @@ std::string trim_trailing(std::string s) {
 std::optional<Target> resolve_target(const std::string& cmd, const Args& args, std::ostream& err) {
   std::optional<rules::Plan> plan;
   if (auto p = args.value("plan")) {
-    plan::LoadResult loaded = plan::load_plan_file(*p, collectors::builtin_source_kinds());
+    plan::LoadResult loaded = plan::load_plan_file(*p, agent::builtin_kinds().catalog);
     for (const plan::Diagnostic& d : loaded.diagnostics) {
       if (d.is_error()) {
         err << d.format() << "\n";

@@ -1,7 +1,7 @@
 #include <ostream>
 
 #include "app/commands.h"
-#include "backout/collectors/source_kinds.h"
+#include "app/kinds/kinds.h"
 #include "plan/plan_loader.h"
 #include "plan/plan_summary.h"
 
@@ -9,7 +9,7 @@ namespace backout::agent {
 
 int check_command(const Args& args, std::ostream& out, std::ostream& err) {
   const std::string path = *args.value("plan");
-  plan::LoadResult r = plan::load_plan_file(path, collectors::builtin_source_kinds());
+  plan::LoadResult r = plan::load_plan_file(path, agent::builtin_kinds().catalog);
   for (const plan::Diagnostic& d : r.diagnostics) {
     err << d.format() << "\n";
   }

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/kinds/kinds.h"
 #include "app/report/review.h"
 #include "app/report/review_markdown.h"
 #include "app/store/state_store.h"
-#include "backout/collectors/source_kinds.h"
 #include "backout/core/text.h"
 #include "plan/plan_loader.h"
 
@@ -63,7 +63,7 @@ int report_command(const Args& args, std::ostream& out, std::ostream& err) {
   std::string plan_path;
   if (auto p = args.value("plan")) {
     plan_path = *p;
-    plan::LoadResult loaded = plan::load_plan_file(plan_path, collectors::builtin_source_kinds());
+    plan::LoadResult loaded = plan::load_plan_file(plan_path, agent::builtin_kinds().catalog);
     for (const plan::Diagnostic& d : loaded.diagnostics) {
       if (d.is_error()) {
         err << d.format() << "\n";

@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/kinds/kinds.h"
 #include "app/runtime/agent_runtime.h"
-#include "backout/collectors/source_kinds.h"
 #include "backout/core/clock.h"
 #include "backout/core/text.h"
 #include "plan/plan_loader.h"
@@ -34,7 +34,7 @@ std::uint64_t monotonic_usec() {
 // Loads and validates the plan for `run`; prints diagnostics; nullopt when it may not run.
 std::optional<rules::Plan> load_for_run(const std::string& path, bool allow_draft,
                                         std::ostream& err) {
-  plan::LoadResult r = plan::load_plan_file(path, collectors::builtin_source_kinds());
+  plan::LoadResult r = plan::load_plan_file(path, agent::builtin_kinds().catalog);
   for (const plan::Diagnostic& d : r.diagnostics) {
     err << d.format() << "\n";
   }

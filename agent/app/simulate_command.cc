@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/kinds/kinds.h"
 #include "app/simulate/replay_csv.h"
 #include "app/simulate/timeline_json.h"
-#include "backout/collectors/source_kinds.h"
 #include "backout/core/text.h"
 #include "backout/rules/watch.h"
 #include "plan/plan_loader.h"
@@ -30,7 +30,7 @@ int simulate_command(const Args& args, std::ostream& out, std::ostream& err) {
     }
     tick = *d;
   }
-  plan::LoadResult loaded = plan::load_plan_file(plan_path, collectors::builtin_source_kinds());
+  plan::LoadResult loaded = plan::load_plan_file(plan_path, agent::builtin_kinds().catalog);
   for (const plan::Diagnostic& d : loaded.diagnostics) {
     if (d.is_error()) {
       err << d.format() << "\n";

@@ -164,8 +164,12 @@ bool nesting_too_deep(std::string_view text, int* line) {
 
 class Loader {
  public:
-  Loader(std::string_view text, std::string path, std::span<const SourceKindSpec> kinds)
-      : text_(text), path_(std::move(path)), kinds_(kinds), diag_(path_) {}
+  Loader(std::string_view text, std::string path, const KindCatalog& kinds)
+      : text_(text),
+        path_(std::move(path)),
+        kinds_(kinds.sources),
+        channel_kinds_(kinds.channels),
+        diag_(path_) {}
 
   LoadResult run();
 
@@ -281,12 +285,16 @@ class Loader {
                        const std::string& path);
   void load_early(rules::Trigger& t, const Entry* e, const std::string& path);
   void load_notify(const Entry& e);
-  std::optional<rules::Channel> load_channel(const Entry& e, const std::string& kind_default,
-                                             bool url_secret);
+  std::optional<rules::Channel> load_channel(const Entry& e);
+  const KindSpec* chat_kind(const Entry& kind, const std::string& path);
+  /// A kind's options from a source's or a notify entry's keys: values, defaults, required
+  /// keys, secrets and the kind's own cross-checks; false if any was wrong (reported).
+  bool read_options(const KindSpec& spec, const Entries& all, Pos where, const std::string& path,
+                    KindOptions& out);
   void load_server(const Entry& e);
   void cross_checks(const Entries& top);
 
-  const SourceKindSpec* kind_spec(const std::string& kind) const {
+  const KindSpec* kind_spec(const std::string& kind) const {
     for (const auto& k : kinds_) {
       if (k.kind == kind) {
         return &k;
@@ -297,7 +305,8 @@ class Loader {
 
   std::string_view text_;
   std::string path_;
-  std::span<const SourceKindSpec> kinds_;
+  std::span<const KindSpec> kinds_;          // source kinds
+  std::span<const KindSpec> channel_kinds_;  // channel kinds (notify entries)
   Diagnostics diag_;
   rules::Plan plan_;
   bool window_ok_ = false;
@@ -309,7 +318,7 @@ class Loader {
   std::set<std::string> offered_;
   std::size_t suggest_work_ = 0;
   std::set<Severity> authority_written_;  // severities under `authority`, valid or not
-  const SourceKindSpec* current_spec_ = nullptr;  // kind of the source being loaded
+  const KindSpec* current_spec_ = nullptr;  // kind of the source being loaded
   std::map<std::string, Pos> trigger_pos_;
   std::vector<std::pair<Severity, Pos>> used_severities_;
 };
@@ -1029,7 +1038,7 @@ void Loader::load_source(const Entry& e) {
     return;
   }
   auto kind_name = scalar(*kind, path + ".kind", "a source kind");
-  const SourceKindSpec* spec = kind_name ? kind_spec(*kind_name) : nullptr;
+  const KindSpec* spec = kind_name ? kind_spec(*kind_name) : nullptr;
   if (spec == nullptr) {
     if (kind_name) {
       std::vector<std::string> names;
@@ -1078,56 +1087,65 @@ void Loader::load_source(const Entry& e) {
       ok = false;
     }
   }
-  for (const OptionSpec& o : spec->options) {
-    const Entry* x = find(all, o.name);
-    if (x == nullptr) {
-      if (o.required) {
-        if (!was_offered(path, o.name)) {
-          error(e.key_pos, path + ": missing '" + o.name + "' (" + o.help + ")");
-        }
-        ok = false;
-      } else if (o.default_value) {
-        src.options.set(o.name, *o.default_value);
-      }
-      continue;
-    }
-    current_spec_ = spec;
-    auto v = option_value(o, *x, path + "." + o.name);
-    current_spec_ = nullptr;
-    if (v) {
-      src.options.set(o.name, std::move(*v));
-    } else {
-      ok = false;
-    }
-  }
-  for (const auto& sec : spec->secrets) {
-    std::size_t before = diag_.error_count();
-    if (auto ref = secret(all, sec.base, e.key_pos, path, sec.required, sec.help)) {
-      src.options.set_secret(sec.base, *ref);
-    }
-    if (diag_.error_count() != before) {
-      ok = false;
-    }
-  }
-  if (ok && spec->check) {
-    std::vector<OptionIssue> issues;
-    spec->check(src.options, issues);
-    for (const auto& issue : issues) {
-      const Entry* x = issue.option.empty() ? nullptr : find(all, issue.option);
-      Pos p = x != nullptr ? value_pos(*x) : e.key_pos;
-      std::string where = issue.option.empty() ? path : path + "." + issue.option;
-      if (issue.warning) {
-        warning(p, where + ": " + issue.message);
-      } else {
-        error(p, where + ": " + issue.message);
-        ok = false;
-      }
-    }
+  if (!read_options(*spec, all, e.key_pos, path, src.options)) {
+    ok = false;
   }
   if (!ok) {
     broken_sources_.insert(e.key);
   }
   plan_.sources.push_back(std::move(src));
+}
+
+bool Loader::read_options(const KindSpec& spec, const Entries& all, Pos where,
+                          const std::string& path, KindOptions& out) {
+  bool ok = true;
+  for (const OptionSpec& o : spec.options) {
+    const Entry* x = find(all, o.name);
+    if (x == nullptr) {
+      if (o.required) {
+        if (!was_offered(path, o.name)) {
+          error(where, path + ": missing '" + o.name + "' (" + o.help + ")");
+        }
+        ok = false;
+      } else if (o.default_value) {
+        out.set(o.name, *o.default_value);
+      }
+      continue;
+    }
+    current_spec_ = &spec;
+    auto v = option_value(o, *x, path + "." + o.name);
+    current_spec_ = nullptr;
+    if (v) {
+      out.set(o.name, std::move(*v));
+    } else {
+      ok = false;
+    }
+  }
+  for (const auto& sec : spec.secrets) {
+    std::size_t before = diag_.error_count();
+    if (auto ref = secret(all, sec.base, where, path, sec.required, sec.help)) {
+      out.set_secret(sec.base, *ref);
+    }
+    if (diag_.error_count() != before) {
+      ok = false;
+    }
+  }
+  if (ok && spec.check) {
+    std::vector<OptionIssue> issues;
+    spec.check(out, issues);
+    for (const auto& issue : issues) {
+      const Entry* x = issue.option.empty() ? nullptr : find(all, issue.option);
+      Pos p = x != nullptr ? value_pos(*x) : where;
+      std::string at = issue.option.empty() ? path : path + "." + issue.option;
+      if (issue.warning) {
+        warning(p, at + ": " + issue.message);
+      } else {
+        error(p, at + ": " + issue.message);
+        ok = false;
+      }
+    }
+  }
+  return ok;
 }
 
 std::optional<OptionValue> Loader::option_value(const OptionSpec& spec, const Entry& e,
@@ -1642,7 +1660,7 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
     if (broken_sources_.count(sel.source) != 0) {
       continue;
     }
-    const SourceKindSpec* spec = kind_spec(src->kind);
+    const KindSpec* spec = kind_spec(src->kind);
     if (spec == nullptr) {
       continue;
     }
@@ -1785,24 +1803,27 @@ void Loader::load_early(rules::Trigger& t, const Entry* e, const std::string& pa
 }
 
 void Loader::load_notify(const Entry& e) {
-  Entries es = entries(e.value, e.key_pos, "notify",
-                       {"chat", "alertmanager", "pagerduty", "webhook", "repeat_every",
-                        "group_wait"},
-                       "a map");
+  // Entries: `chat` (any chat kind, named "chat"), each channel kind under its own name, and
+  // the paging cadence.
+  KeyList keys{"chat"};
+  for (const KindSpec& k : channel_kinds_) {
+    keys.push_back(k.kind);
+  }
+  keys.push_back("repeat_every");
+  keys.push_back("group_wait");
+  Entries es = entries(e.value, e.key_pos, "notify", keys, "a map");
   rules::Notify& n = plan_.notify;
   n.repeat_every = std::chrono::minutes{10};
   n.group_wait = std::chrono::seconds{2};
-  if (const Entry* x = find(es, "chat")) {
-    n.chat = load_channel(*x, "", true);
-  }
-  if (const Entry* x = find(es, "alertmanager")) {
-    n.alertmanager = load_channel(*x, "alertmanager", false);
-  }
-  if (const Entry* x = find(es, "pagerduty")) {
-    n.pagerduty = load_channel(*x, "pagerduty", false);
-  }
-  if (const Entry* x = find(es, "webhook")) {
-    n.webhook = load_channel(*x, "webhook", true);
+  bool any_channel = false;
+  for (const Entry& x : es) {
+    if (x.key == "repeat_every" || x.key == "group_wait") {
+      continue;
+    }
+    any_channel = true;
+    if (auto ch = load_channel(x)) {
+      n.channels.push_back(std::move(*ch));
+    }
   }
   if (const Entry* x = find(es, "repeat_every")) {
     if (auto d = duration(*x, "notify.repeat_every")) {
@@ -1818,74 +1839,140 @@ void Loader::load_notify(const Entry& e) {
       }
     }
   }
-  if (find(es, "chat") == nullptr && find(es, "alertmanager") == nullptr &&
-      find(es, "pagerduty") == nullptr && find(es, "webhook") == nullptr) {
+  if (!any_channel) {
     error(e.key_pos, "notify: no channel, so nobody would be paged; add chat: { kind: slack, "
                      "url_env: ONCALL_CHAT_WEBHOOK }");
   }
 }
 
-std::optional<rules::Channel> Loader::load_channel(const Entry& e, const std::string& fixed_kind,
-                                                   bool url_secret) {
-  std::string path = "notify." + e.key;
-  rules::Channel ch;
-  Entries es;
-  if (fixed_kind.empty()) {
-    es = entries(e.value, e.key_pos, path, {"kind", "url", "url_env", "url_file"},
-                 "a map { kind: slack, url_env: VAR }");
-    if (!require(es, "kind", e.key_pos, path, "slack, teams or webhook")) {
-      return std::nullopt;
+namespace {
+
+// The keys a notify entry of these kinds may have: `kind` for the chat entry, each option,
+// and each secret as `base_env` / `base_file` (the inline `base` too, so that it gets the
+// "secrets are never written in the plan" error rather than "unknown key").
+std::vector<std::string> channel_keys(const std::vector<const KindSpec*>& specs, bool chat) {
+  std::vector<std::string> out;
+  auto add = [&](std::string k) {
+    if (std::find(out.begin(), out.end(), k) == out.end()) {
+      out.push_back(std::move(k));
     }
-    auto k = scalar(*find(es, "kind"), path + ".kind", "slack, teams or webhook");
-    if (!k) {
-      return std::nullopt;
-    }
-    if (*k != "slack" && *k != "teams" && *k != "webhook") {
-      std::string msg = path + ".kind: '" + *k + "' is not a chat kind";
-      if (auto near = closest_match(*k, {"slack", "teams", "webhook"})) {
-        msg += "; did you mean '" + *near + "'?";
-      } else {
-        msg += "; use slack (also Mattermost and Rocket.Chat), teams or webhook";
-      }
-      error(value_pos(*find(es, "kind")), msg);
-      return std::nullopt;
-    }
-    ch.kind = *k;
-  } else if (fixed_kind == "alertmanager") {
-    es = entries(e.value, e.key_pos, path, {"url"}, "a map { url: http://host:9093 }");
-    ch.kind = fixed_kind;
-    if (!require(es, "url", e.key_pos, path, "Alertmanager's base URL, e.g. http://127.0.0.1:9093")) {
-      return std::nullopt;
-    }
-    OptionSpec spec{.name = "url", .type = OptionType::kUrl, .help = "Alertmanager's base URL"};
-    auto v = option_value(spec, *find(es, "url"), path + ".url");
-    if (!v) {
-      return std::nullopt;
-    }
-    ch.plain_url = std::get<std::string>(*v);
-    return ch;
-  } else if (fixed_kind == "pagerduty") {
-    es = entries(e.value, e.key_pos, path,
-                 {"routing_key", "routing_key_env", "routing_key_file"},
-                 "a map { routing_key_env: VAR }");
-    ch.kind = fixed_kind;
-    ch.routing_key = secret(es, "routing_key", e.key_pos, path, true,
-                            "the Events API v2 integration key");
-    if (!ch.routing_key) {
-      return std::nullopt;
-    }
-    return ch;
-  } else {
-    es = entries(e.value, e.key_pos, path, {"url", "url_env", "url_file"},
-                 "a map { url_env: VAR }");
-    ch.kind = fixed_kind;
+  };
+  if (chat) {
+    add("kind");
   }
-  if (url_secret) {
-    ch.url = secret(es, "url", e.key_pos, path, true,
-                    "the webhook URL, which is a secret: it lets anyone post");
-    if (!ch.url) {
+  for (const KindSpec* spec : specs) {
+    for (const OptionSpec& o : spec->options) {
+      add(o.name);
+    }
+    for (const SecretSpec& sec : spec->secrets) {
+      add(sec.base);
+      add(sec.base + "_env");
+      add(sec.base + "_file");
+    }
+  }
+  return out;
+}
+
+// "a map { kind: slack, url_env: VAR }": the entry's shape, from its kind's required keys.
+std::string channel_shape(const KindSpec& spec, bool chat) {
+  std::vector<std::string> parts;
+  if (chat) {
+    parts.push_back("kind: " + spec.kind);
+  }
+  for (const OptionSpec& o : spec.options) {
+    if (o.required) {
+      parts.push_back(o.name + (o.type == OptionType::kUrl ? ": http://host:port" : ": ..."));
+    }
+  }
+  for (const SecretSpec& sec : spec.secrets) {
+    if (sec.required) {
+      parts.push_back(sec.base + "_env: VAR");
+    }
+  }
+  return "a map { " + join(parts, ", ") + " }";
+}
+
+std::string or_list(const std::vector<std::string>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    out += i == 0 ? "" : (i + 1 == v.size() ? " or " : ", ");
+    out += v[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+const KindSpec* Loader::chat_kind(const Entry& kind, const std::string& path) {
+  std::vector<std::string> names;
+  std::vector<std::string> described;
+  for (const KindSpec& k : channel_kinds_) {
+    if (k.chat) {
+      names.push_back(k.kind);
+      described.push_back(k.kind + " (" + k.summary + ")");
+    }
+  }
+  auto k = scalar(kind, path + ".kind", or_list(names));
+  if (!k) {
+    return nullptr;
+  }
+  for (const KindSpec& spec : channel_kinds_) {
+    if (spec.chat && spec.kind == *k) {
+      return &spec;
+    }
+  }
+  std::string msg = path + ".kind: '" + *k + "' is not a chat kind";
+  if (auto near = closest_match(*k, names)) {
+    msg += "; did you mean '" + *near + "'?";
+  } else {
+    msg += "; use " + or_list(described);
+  }
+  error(value_pos(kind), msg);
+  return nullptr;
+}
+
+std::optional<rules::Channel> Loader::load_channel(const Entry& e) {
+  const std::string path = "notify." + e.key;
+  const bool chat = e.key == "chat";
+  // The kind: the chat entry names it; any other entry is named after its kind.
+  std::vector<const KindSpec*> candidates;
+  for (const KindSpec& k : channel_kinds_) {
+    if (chat ? k.chat : k.kind == e.key) {
+      candidates.push_back(&k);
+    }
+  }
+  if (candidates.empty()) {
+    return std::nullopt;  // not a channel kind: entries() reported the key
+  }
+  // The chat entry's keys are its kind's when the kind can be read, else any chat kind's.
+  if (chat && e.value.IsMap() && e.value["kind"].IsScalar()) {
+    for (const KindSpec* k : candidates) {
+      if (k->kind == e.value["kind"].Scalar()) {
+        candidates = {k};
+        break;
+      }
+    }
+  }
+  const std::vector<std::string> keys = channel_keys(candidates, chat);
+  const KeyList allowed(keys.begin(), keys.end());
+  Entries es = entries(e.value, e.key_pos, path, allowed, channel_shape(*candidates.front(), chat));
+  const KindSpec* spec = candidates.front();
+  if (chat) {
+    std::vector<std::string> names;
+    for (const KindSpec* k : candidates) {
+      names.push_back(k->kind);
+    }
+    if (!require(es, "kind", e.key_pos, path, or_list(names))) {
       return std::nullopt;
     }
+    spec = chat_kind(*find(es, "kind"), path);
+    if (spec == nullptr) {
+      return std::nullopt;
+    }
+  }
+  rules::Channel ch{e.key, spec->kind, {}};
+  if (!read_options(*spec, es, e.key_pos, path, ch.options)) {
+    return std::nullopt;
   }
   return ch;
 }
@@ -1949,12 +2036,12 @@ std::size_t LoadResult::errors() const {
 std::size_t LoadResult::warnings() const { return diagnostics.size() - errors(); }
 
 LoadResult load_plan_text(std::string_view text, const std::string& path,
-                          std::span<const SourceKindSpec> kinds) {
+                          const KindCatalog& kinds) {
   Loader loader(text, path, kinds);
   return loader.run();
 }
 
-LoadResult load_plan_file(const std::string& path, std::span<const SourceKindSpec> kinds) {
+LoadResult load_plan_file(const std::string& path, const KindCatalog& kinds) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult r;

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "backout/core/kind_spec.h"
 #include "backout/rules/plan.h"
-#include "backout/core/source_options.h"
 #include "plan/diagnostics.h"
 
 namespace backout::plan {
@@ -25,11 +25,11 @@ struct LoadResult {
 };
 
 /// Loads and validates a plan from text; `path` names it in diagnostics. `kinds` are the source
-/// kinds known to this build (collectors::builtin_source_kinds()).
+/// and channel kinds known to this build (app/kinds: builtin_kinds().catalog()).
 LoadResult load_plan_text(std::string_view text, const std::string& path,
-                          std::span<const SourceKindSpec> kinds);
+                          const KindCatalog& kinds);
 
 /// Reads the file and loads it; an unreadable file is one diagnostic at 1:1.
-LoadResult load_plan_file(const std::string& path, std::span<const SourceKindSpec> kinds);
+LoadResult load_plan_file(const std::string& path, const KindCatalog& kinds);
 
 }  // namespace backout::plan

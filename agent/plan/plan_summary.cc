@@ -15,6 +15,21 @@ std::string pad(std::string s, std::size_t width) {
   return s;
 }
 
+// `url http://127.0.0.1:9093, routing_key from $PD_KEY`: the options (string values) and where
+// each secret comes from, never a secret itself.
+std::string describe_options(const KindOptions& o) {
+  std::vector<std::string> parts;
+  for (const auto& [name, value] : o.values()) {
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      parts.push_back(name + " " + *s);
+    }
+  }
+  for (const auto& [base, ref] : o.secrets()) {
+    parts.push_back(base + " from " + ref.describe());
+  }
+  return join(parts, ", ");
+}
+
 std::string person(const rules::Plan& plan, const std::string& role) {
   const rules::Contact* c = plan.contact(role);
   if (c == nullptr) {
@@ -153,18 +168,8 @@ std::string summarize(const rules::Plan& plan) {
 
   out << "\nNotify\n";
   const rules::Notify& n = plan.notify;
-  if (n.chat) {
-    out << "  chat          " << n.chat->kind << " webhook from " << n.chat->url->describe()
-        << "\n";
-  }
-  if (n.alertmanager) {
-    out << "  alertmanager  " << n.alertmanager->plain_url << "\n";
-  }
-  if (n.pagerduty) {
-    out << "  pagerduty     routing key from " << n.pagerduty->routing_key->describe() << "\n";
-  }
-  if (n.webhook) {
-    out << "  webhook       URL from " << n.webhook->url->describe() << "\n";
+  for (const rules::Channel& ch : n.channels) {
+    out << "  " << pad(ch.name, 14) << ch.kind << ": " << describe_options(ch.options) << "\n";
   }
   out << "  unacknowledged pages repeat every " << format_duration(n.repeat_every)
       << "; breaches within " << format_duration(n.group_wait) << " go out together\n";

@@ -1,7 +1,5 @@
-// make_channel: the one place that knows every channel kind. A new kind is one folder (payload
-// and channel) plus one line in kFactories.
-#include <array>
-
+// The channel kinds of this build: a new kind is one folder (its spec, payload and channel) plus
+// one line in builtin_channels().
 #include "alertmanager/alertmanager_channel.h"
 #include "backout/alerting/channel.h"
 #include "backout/core/text.h"
@@ -15,32 +13,40 @@ namespace backout::alerting {
 
 namespace {
 
-struct Factory {
-  std::string_view kind;
-  Result<std::unique_ptr<Channel>> (*make)(const ChannelSetup&);
-};
+using Make = Result<std::unique_ptr<Channel>> (*)(const ChannelSetup&);
 
-constexpr std::array kFactories = {
-    Factory{"slack", &make_slack_channel},
-    Factory{"teams", &make_teams_channel},
-    Factory{"webhook", &make_webhook_channel},
-    Factory{"alertmanager", &make_alertmanager_channel},
-    Factory{"pagerduty", &make_pagerduty_channel},
-};
+ChannelKind kind(KindSpec spec, Make make) {
+  return {std::move(spec), [make](const rules::Channel& entry, net::HttpClient& http,
+                                  const SecretResolver& resolve, const ChannelOptions& options) {
+            return make(ChannelSetup{entry, http, resolve, options});
+          }};
+}
 
 }  // namespace
+
+const ChannelRegistry& builtin_channels() {
+  static const ChannelRegistry registry = [] {
+    ChannelRegistry r;
+    // One line per kind.
+    r.add(kind(slack_spec(), &make_slack_channel));
+    r.add(kind(teams_spec(), &make_teams_channel));
+    r.add(kind(webhook_spec(), &make_webhook_channel));
+    r.add(kind(alertmanager_spec(), &make_alertmanager_channel));
+    r.add(kind(pagerduty_spec(), &make_pagerduty_channel));
+    return r;
+  }();
+  return registry;
+}
 
 Result<std::unique_ptr<Channel>> make_channel(const rules::Channel& spec, net::HttpClient& http,
                                               const SecretResolver& resolve,
                                               const ChannelOptions& options) {
-  for (const Factory& f : kFactories) {
-    if (f.kind == spec.kind) {
-      return f.make(ChannelSetup{spec, http, resolve, options});
-    }
+  if (const ChannelKind* k = builtin_channels().find(spec.kind)) {
+    return k->create(spec, http, resolve, options);
   }
   std::vector<std::string> kinds;
-  for (const Factory& f : kFactories) {
-    kinds.emplace_back(f.kind);
+  for (const KindSpec& s : builtin_channels().specs()) {
+    kinds.push_back(s.kind);
   }
   return Error{"notify: unknown channel kind '" + spec.kind + "'; use " + quoted_list(kinds)};
 }

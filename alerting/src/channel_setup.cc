@@ -33,16 +33,23 @@ Result<std::string> read_secret(const ChannelSetup& setup,
 }
 
 Result<std::string> webhook_url(const ChannelSetup& setup) {
-  Result<std::string> url = read_secret(setup, setup.spec.url, "webhook URL");
+  const std::optional<SecretRef> ref = setup.spec.options.secret("url");
+  Result<std::string> url = read_secret(setup, ref, "webhook URL");
   if (!url.ok()) {
     return url;
   }
   if (!is_http_url(url.value())) {
     // The value is a secret: say where it came from, not what it is.
     return Error{"notify " + setup.spec.kind + ": the webhook URL in " +
-                 setup.spec.url->describe() + " is not an http:// or https:// URL"};
+                 ref->describe() + " is not an http:// or https:// URL"};
   }
   return url;
+}
+
+SecretSpec webhook_url_secret() {
+  return {.base = "url",
+          .required = true,
+          .help = "the webhook URL, which is a secret: it lets anyone post"};
 }
 
 }  // namespace backout::alerting

@@ -29,7 +29,10 @@ bool is_http_url(std::string_view url);
 Result<std::string> read_secret(const ChannelSetup& setup,
                                 const std::optional<SecretRef>& ref, std::string_view what);
 
-/// The webhook URL (spec.url, a secret), checked to be an http(s) URL.
+/// The `url` secret of the kinds that post to a webhook URL (slack, teams, webhook).
+SecretSpec webhook_url_secret();
+
+/// The webhook URL (the `url` secret), checked to be an http(s) URL.
 Result<std::string> webhook_url(const ChannelSetup& setup);
 
 }  // namespace backout::alerting

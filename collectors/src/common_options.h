@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "backout/core/source_options.h"
+#include "backout/core/kind_spec.h"
 
 namespace backout::collectors {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "backout/core/result.h"
-#include "backout/core/source_options.h"
+#include "backout/core/kind_spec.h"
 
 namespace backout::collectors {
 
@@ -14,13 +14,13 @@ namespace backout::collectors {
 class Collector;
 struct CollectorContext;
 
-SourceKindSpec prometheus_spec();
-SourceKindSpec promql_spec();
-SourceKindSpec http_spec();
-SourceKindSpec tcp_spec();
-SourceKindSpec postgres_spec();
-SourceKindSpec log_spec();
-SourceKindSpec push_spec();
+KindSpec prometheus_spec();
+KindSpec promql_spec();
+KindSpec http_spec();
+KindSpec tcp_spec();
+KindSpec postgres_spec();
+KindSpec log_spec();
+KindSpec push_spec();
 
 // Collector factories (SourceKind::create), one per kind with a collector. They fail only on
 // what the plan cannot say (an unset secret), with a message naming the source and the key.

@@ -1,29 +1,9 @@
 #include "backout/collectors/collector.h"
-#include "backout/collectors/source_kinds.h"
 #include "kinds.h"
 #include "log/log_collector.h"
 #include "postgres/postgres_collector.h"
 
 namespace backout::collectors {
-
-void Registry::add(SourceKind kind) { kinds_.push_back(std::move(kind)); }
-
-const SourceKind* Registry::find(const std::string& kind) const {
-  for (const SourceKind& k : kinds_) {
-    if (k.spec.kind == kind) {
-      return &k;
-    }
-  }
-  return nullptr;
-}
-
-std::vector<SourceKindSpec> Registry::specs() const {
-  std::vector<SourceKindSpec> out;
-  for (const SourceKind& k : kinds_) {
-    out.push_back(k.spec);
-  }
-  return out;
-}
 
 Registry builtin_registry() {
   Registry r;

@@ -39,6 +39,15 @@ std::string Contact::role_title() const {
   return out;
 }
 
+const Channel* Notify::channel(const std::string& name) const {
+  for (const Channel& c : channels) {
+    if (c.name == name) {
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
 const Contact* Plan::contact(const std::string& role) const {
   for (const Contact& c : contacts) {
     if (c.role == role) {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "app/cli.h"
-#include "backout/collectors/source_kinds.h"
+#include "app/kinds/kinds.h"
 #include "plan/plan_summary.h"
 #include "support/paths.h"
 
@@ -31,7 +31,7 @@ const std::string& reference_text() {
 }
 
 LoadResult load(std::string_view text) {
-  return load_plan_text(text, "plan.yaml", collectors::builtin_source_kinds());
+  return load_plan_text(text, "plan.yaml", agent::builtin_kinds().catalog);
 }
 
 std::vector<std::string> formatted(const LoadResult& r) {
@@ -902,7 +902,7 @@ TEST(BrokenPlans, ErrorsAndWarningsInterleaveByPosition) {
 
 TEST(BrokenPlans, PositionsUseTheFileNameGiven) {
   LoadResult r = load_plan_text("version: 2\n", "/etc/backout/release.yaml",
-                                collectors::builtin_source_kinds());
+                                agent::builtin_kinds().catalog);
   ASSERT_FALSE(r.diagnostics.empty());
   EXPECT_EQ(r.diagnostics.front().format(),
             "/etc/backout/release.yaml:1:1: error: missing 'plan' (project, release, owner, "
@@ -910,7 +910,7 @@ TEST(BrokenPlans, PositionsUseTheFileNameGiven) {
 }
 
 TEST(BrokenPlans, UnreadableFileIsOneDiagnostic) {
-  LoadResult r = load_plan_file("/nonexistent/plan.yaml", collectors::builtin_source_kinds());
+  LoadResult r = load_plan_file("/nonexistent/plan.yaml", agent::builtin_kinds().catalog);
   EXPECT_FALSE(r.ok());
   EXPECT_THAT(formatted(r), ElementsAreArray(std::vector<std::string>{
                                 "/nonexistent/plan.yaml:1:1: error: cannot read the plan file: No "
@@ -970,8 +970,9 @@ TEST(ReferencePlan, IsTypedAsWritten) {
   EXPECT_FALSE(p.trigger("db_connectivity")->early.enabled);
   EXPECT_TRUE(p.trigger("data_integrity")->relative());
   EXPECT_EQ(p.trigger("data_integrity")->over, std::chrono::minutes{5});  // the default
-  EXPECT_EQ(p.notify.chat->kind, "slack");
-  EXPECT_EQ(p.notify.chat->url->describe(), "$ONCALL_CHAT_WEBHOOK");
+  ASSERT_NE(p.notify.channel("chat"), nullptr);
+  EXPECT_EQ(p.notify.channel("chat")->kind, "slack");
+  EXPECT_EQ(p.notify.channel("chat")->options.secret("url")->describe(), "$ONCALL_CHAT_WEBHOOK");
   EXPECT_EQ(p.server.port, 9750);
   EXPECT_EQ(p.server.token->describe(), "$BACKOUT_AGENT_TOKEN");
   EXPECT_EQ(p.state_dir, "/var/lib/backout-agent");
@@ -1063,7 +1064,7 @@ TEST(CheckCommand, SummarizesTheReferencePlan) {
   has("  minor          logged and posted to chat; nobody is paged");
   has("Sources (5)");
   has("  portal_db  postgres    dsn from $PORTAL_DB_DSN, every 2s");
-  has("  chat          slack webhook from $ONCALL_CHAT_WEBHOOK");
+  has("  chat          slack: url from $ONCALL_CHAT_WEBHOOK");
   has("Server 127.0.0.1:9750, POSTs need the token from $BACKOUT_AGENT_TOKEN");
   // The summary never shows a secret's value, only where it comes from.
   EXPECT_THAT(out, ::testing::Not(HasSubstr("postgresql://")));
@@ -1071,7 +1072,7 @@ TEST(CheckCommand, SummarizesTheReferencePlan) {
 
 TEST(CheckCommand, SummaryMatchesSummarize) {
   LoadResult r =
-      load_plan_file(backout::testing::reference_plan_path(), collectors::builtin_source_kinds());
+      load_plan_file(backout::testing::reference_plan_path(), agent::builtin_kinds().catalog);
   ASSERT_TRUE(r.ok());
   std::string out, err;
   ASSERT_EQ(run_cli({"check", "--plan", backout::testing::reference_plan_path()}, &out, &err), 0);

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include "backout/collectors/source_kinds.h"
+#include "app/kinds/kinds.h"
 #include "plan/plan_loader.h"
 #include "support/paths.h"
 
@@ -37,7 +37,7 @@ const std::string& reference_text() {
 }
 
 LoadResult load(std::string_view text) {
-  return load_plan_text(text, "plan.yaml", collectors::builtin_source_kinds());
+  return load_plan_text(text, "plan.yaml", agent::builtin_kinds().catalog);
 }
 
 std::size_t count_lines(std::string_view text) {

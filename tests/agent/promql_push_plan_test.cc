@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "backout/collectors/source_kinds.h"
+#include "app/kinds/kinds.h"
 #include "plan/plan_loader.h"
 #include "support/paths.h"
 
@@ -17,7 +17,7 @@ std::string reference() {
 }
 
 LoadResult load(const std::string& text) {
-  return load_plan_text(text, "plan.yaml", collectors::builtin_source_kinds());
+  return load_plan_text(text, "plan.yaml", agent::builtin_kinds().catalog);
 }
 
 std::string errors(const LoadResult& r) {

@@ -15,7 +15,7 @@
 #include "app/report/review.h"
 #include "app/report/review_markdown.h"
 #include "app/store/state_store.h"
-#include "backout/collectors/source_kinds.h"
+#include "app/kinds/kinds.h"
 #include "plan/plan_loader.h"
 #include "support/paths.h"
 
@@ -32,7 +32,7 @@ using ::testing::Not;
 const rules::Plan& reference_plan() {
   static const rules::Plan plan = [] {
     plan::LoadResult r = plan::load_plan_file(backout::testing::reference_plan_path(),
-                                              collectors::builtin_source_kinds());
+                                              agent::builtin_kinds().catalog);
     if (!r.ok()) {
       throw std::runtime_error("the reference plan does not load");
     }

@@ -130,7 +130,7 @@ TEST(AlertmanagerReal, ReceivesTheAlertWithOurLabelsAndThenItsResolve) {
   net::HttpClient http(io.executor());
   rules::Channel spec;
   spec.kind = "alertmanager";
-  spec.plain_url = am.url();
+  spec.options.set("url", am.url());
   Result<std::unique_ptr<Channel>> made = make_channel(
       spec, http, [](const SecretRef&) -> Result<std::string> { return Error{"unused"}; },
       ChannelOptions{.timeout = std::chrono::seconds{2}});

@@ -36,12 +36,13 @@ SecretRef env(const std::string& name) { return {SecretRef::From::kEnv, name}; }
 rules::Channel spec(const std::string& kind) {
   rules::Channel c;
   c.kind = kind;
+  c.name = kind;
   if (kind == "alertmanager") {
-    c.plain_url = "http://127.0.0.1:9093";
+    c.options.set("url", std::string("http://127.0.0.1:9093"));
   } else if (kind == "pagerduty") {
-    c.routing_key = env("PD_ROUTING_KEY");
+    c.options.set_secret("routing_key", env("PD_ROUTING_KEY"));
   } else {
-    c.url = env("ONCALL_CHAT_WEBHOOK");
+    c.options.set_secret("url", env("ONCALL_CHAT_WEBHOOK"));
   }
   return c;
 }
@@ -68,7 +69,7 @@ class ChannelTest : public ::testing::Test {
 
 TEST_F(ChannelTest, UnsetEnvironmentVariableIsNamedInTheError) {
   rules::Channel c = spec("slack");
-  c.url = env("BACKOUT_TEST_SURELY_UNSET_WEBHOOK");
+  c.options.set_secret("url", env("BACKOUT_TEST_SURELY_UNSET_WEBHOOK"));
   ::unsetenv("BACKOUT_TEST_SURELY_UNSET_WEBHOOK");
   Result<std::unique_ptr<Channel>> r = make_channel(c, http_, resolve_secret);
   ASSERT_FALSE(r.ok());
@@ -77,7 +78,7 @@ TEST_F(ChannelTest, UnsetEnvironmentVariableIsNamedInTheError) {
                                    "set"));
 
   rules::Channel pd = spec("pagerduty");
-  pd.routing_key = env("BACKOUT_TEST_SURELY_UNSET_KEY");
+  pd.options.set_secret("routing_key", env("BACKOUT_TEST_SURELY_UNSET_KEY"));
   Result<std::unique_ptr<Channel>> p = make_channel(pd, http_, resolve_secret);
   ASSERT_FALSE(p.ok());
   EXPECT_THAT(p.error(), HasSubstr("routing key"));

@@ -341,8 +341,8 @@ TEST_F(PromqlCollectorTest, StopCancelsTheAttemptInFlightAndNothingIsRecordedAft
 }
 
 TEST(PromqlSpecTest, QueryNamesUpAndDurationAreTaken) {
-  const SourceKindSpec spec = promql_spec();
-  SourceOptions o;
+  const KindSpec spec = promql_spec();
+  KindOptions o;
   o.set("queries", std::map<std::string, std::string>{{"up", "vector(1)"}, {"ok", "vector(1)"}});
   std::vector<OptionIssue> issues;
   spec.check(o, issues);

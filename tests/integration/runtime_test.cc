@@ -95,7 +95,7 @@ class RuntimeTest : public ::testing::Test {
     p.triggers.push_back(backout::testing::trigger("login", "ratio(portal.f_total, portal.a_total)",
                                                    "> 5%", rules::Severity::kMajor, seconds{30},
                                                    Duration{0}, 10));
-    p.notify.chat = rules::Channel{"slack", std::nullopt, "", std::nullopt};
+    p.notify.channels.push_back(rules::Channel{"chat", "slack", {}});
     p.server.token = SecretRef{SecretRef::From::kEnv, "BACKOUT_RUNTIME_TEST_TOKEN"};
     p.state_dir = dir_.string();
     return p;
@@ -110,7 +110,7 @@ TEST_F(RuntimeTest, ABreachIsPagedAcknowledgedResolvedAndTheNightEnds) {
   auto delivered = std::make_shared<std::vector<std::string>>();
   RuntimeParts parts;
   parts.sources.emplace();
-  parts.sources->add({SourceKindSpec{"fake", "a test's samples", {}, {}, false, {}},
+  parts.sources->add({KindSpec{"fake", "a test's samples", {}, {}, false, {}},
                       [feed](const Source&, collectors::CollectorContext ctx)
                           -> Result<std::unique_ptr<collectors::Collector>> {
                         feed->executor = ctx.executor;

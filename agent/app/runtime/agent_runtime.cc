@@ -19,6 +19,7 @@
 #include "app/api/push_api.h"
 #include "app/http/http_server.h"
 #include "app/http/router.h"
+#include "app/kinds/kinds.h"
 #include "app/metrics/agent_metrics.h"
 #include "app/record/timeline.h"
 #include "app/runtime/act_echo.h"
@@ -29,7 +30,6 @@
 #include "app/runtime/status_json.h"
 #include "app/store/restore.h"
 #include "app/store/state_store.h"
-#include "backout/alerting/alertmanager_payload.h"
 #include "backout/alerting/dispatcher.h"
 #include "backout/alerting/outbox.h"
 #include "backout/alerting/channel.h"
@@ -186,9 +186,9 @@ struct AgentRuntime::Impl {
   void persist_after_tick(const rules::TickResult& r);
   void persist(TimePoint now);
   void echo_act(const record::TimelineEvent& event);
-  void refresh_alertmanager(TimePoint now);
+  void repost(TimePoint now);
   void on_clock_event(const ClockGuard::Event& e);
-  TimePoint last_alertmanager_refresh{};
+  TimePoint last_repost{};
   // systemd's watchdog (WatchdogSec=): pinged from the scheduler, so a stalled tick is noticed.
   std::uint64_t watchdog_usec = 0;
   Duration last_watchdog{0};  // monotonic, clock.steady()
@@ -355,7 +355,7 @@ Status AgentRuntime::assemble(const AgentRuntime* running) {
   }
   // Collectors, one per source. A source exactly as the running plan has it is made once the
   // running one has stopped (its collector may hold a port, e.g. StatsD's).
-  m.registry = m.parts.sources ? *m.parts.sources : collectors::builtin_registry();
+  m.registry = m.parts.sources ? *m.parts.sources : builtin_kinds().sources;
   for (const Source& src : m.plan.sources) {
     m.sources.add(src.id, src.kind);
     if (prev != nullptr) {
@@ -374,19 +374,18 @@ Status AgentRuntime::assemble(const AgentRuntime* running) {
   }
   // Channels.
   auto resolver = [](const SecretRef& ref) { return resolve_secret(ref, "notify"); };
-  for (const auto* ch : {&m.plan.notify.chat, &m.plan.notify.alertmanager,
-                         &m.plan.notify.pagerduty, &m.plan.notify.webhook}) {
-    if (!ch->has_value()) {
-      continue;
-    }
+  for (const rules::Channel& ch : m.plan.notify.channels) {
     alerting::ChannelOptions copts;
-    // The chat entry is "chat" whatever its kind, so it never clashes with notify.webhook.
-    copts.name = ch == &m.plan.notify.chat ? "chat" : (*ch)->kind;
-    auto channel = m.parts.channel
-                       ? m.parts.channel(**ch, copts.name)
-                       : alerting::make_channel(**ch, m.delivery_http, resolver, copts);
+    // The entry's name ("chat" whatever its kind), so the chat never clashes with a webhook.
+    copts.name = ch.name;
+    Result<std::unique_ptr<alerting::Channel>> channel = Error{"unknown channel kind " + ch.kind};
+    if (m.parts.channel) {
+      channel = m.parts.channel(ch, copts.name);
+    } else if (const alerting::ChannelKind* kind = builtin_kinds().channels.find(ch.kind)) {
+      channel = kind->create(ch, m.delivery_http, resolver, copts);
+    }
     if (!channel.ok()) {
-      problems.push_back("notify." + (*ch)->kind + ": " + channel.error());
+      problems.push_back("notify." + ch.kind + ": " + channel.error());
       continue;
     }
     m.pending_channels.push_back(std::move(channel).value());
@@ -441,7 +440,7 @@ Status AgentRuntime::Impl::finish(Impl* prev) {
     prev->persist(prev->clock.now());
     guarded.continue_from(prev->guarded);
     clock_state = prev->clock_state;
-    last_alertmanager_refresh = prev->last_alertmanager_refresh;
+    last_repost = prev->last_repost;
     act_seq = prev->act_seq;
     store = std::move(prev->store);
   }
@@ -644,7 +643,7 @@ void AgentRuntime::Impl::tick() {
   if (!r.pages.empty()) {
     dispatcher->submit(r.pages, message_context(now));
   }
-  refresh_alertmanager(now);
+  repost(now);
   persist_after_tick(r);
   status_changed(now);
   if (watchdog_usec > 0) {
@@ -826,7 +825,7 @@ void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
       if (dispatcher) {
         dispatcher->clock_stepped(e.by);
       }
-      last_alertmanager_refresh += e.by;
+      last_repost += e.by;
       spdlog::warn("the wall clock's step {} has held: the watch now runs on it ({}); windows, "
                    "`for`, acknowledgement, repeat and escalation timers keep the time that "
                    "really passed, the window ({} to {}) is read on the new clock",
@@ -845,19 +844,15 @@ void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
   status_changed(clock.now());
 }
 
-// Alertmanager resolves an alert whose endsAt passed, so the open breaches are posted to it
-// again every minute (alertmanager_reposts: the channel's policy).
-void AgentRuntime::Impl::refresh_alertmanager(TimePoint now) {
-  if (now - last_alertmanager_refresh < alerting::kAlertmanagerRepostEvery ||
-      !dispatcher->has_channel("alertmanager")) {
+// A channel whose receiver forgets (Alertmanager resolves an alert whose endsAt passed) gets
+// its open pages again at its own cadence; what it re-posts is the channel's policy.
+void AgentRuntime::Impl::repost(TimePoint now) {
+  const std::optional<Duration> every = dispatcher->repost_every();
+  if (!every || now - last_repost < *every) {
     return;
   }
-  last_alertmanager_refresh = now;
-  std::vector<rules::Page> pages =
-      alerting::alertmanager_reposts(watch.paging().episodes(), watch.decision(), now);
-  if (!pages.empty()) {
-    dispatcher->submit(pages, message_context(now), "alertmanager");
-  }
+  last_repost = now;
+  dispatcher->submit_reposts(message_context(now));
 }
 
 void AgentRuntime::Impl::persist_after_tick(const rules::TickResult& r) {

@@ -43,7 +43,7 @@ struct RuntimeOptions {
 /// What the runtime is assembled from besides the plan and time: the built-in kinds in the agent,
 /// fakes in a test.
 struct RuntimeParts {
-  /// The source kinds; empty: collectors::builtin_registry().
+  /// The source kinds; empty: builtin_kinds().sources (app/kinds).
   std::optional<collectors::Registry> sources;
   /// Builds the channel of a notify entry, named `name` (its `channel` label); empty:
   /// alerting::make_channel on the runtime's HTTP client.

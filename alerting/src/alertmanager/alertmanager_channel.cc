@@ -21,8 +21,21 @@ void AlertmanagerChannel::deliver(const std::string& payload, const std::string&
   http::post_json(*http_, target_, payload, std::move(done));
 }
 
+KindSpec alertmanager_spec() {
+  return {.kind = "alertmanager",
+          .summary = "Alertmanager API v2 (alerts with labels, resolved when cleared)",
+          .options = {{.name = "url",
+                       .type = OptionType::kUrl,
+                       .required = true,
+                       .help = "Alertmanager's base URL, e.g. http://127.0.0.1:9093"}}};
+}
+
+std::vector<rules::Page> AlertmanagerChannel::reposts(const MessageContext& ctx) const {
+  return alertmanager_reposts(ctx.episodes, ctx.decision, ctx.now);
+}
+
 Result<std::unique_ptr<Channel>> make_alertmanager_channel(const ChannelSetup& setup) {
-  std::string base = setup.options.url.empty() ? setup.spec.plain_url : setup.options.url;
+  std::string base = setup.options.url.empty() ? setup.spec.options.string("url") : setup.options.url;
   if (!is_http_url(base)) {
     return Error{
         "notify alertmanager: url must be Alertmanager's http:// or https:// base URL, "

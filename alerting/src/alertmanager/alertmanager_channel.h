@@ -22,6 +22,9 @@ class AlertmanagerChannel final : public Channel {
   std::string render(const MessageContext& ctx) const override;
   void deliver(const std::string& payload, const std::string& key,
                std::function<void(DeliveryResult)> done) override;
+  /// Open alerts are posted again before their endsAt passes (alertmanager_reposts).
+  std::optional<Duration> repost_every() const override { return kAlertmanagerRepostEvery; }
+  std::vector<rules::Page> reposts(const MessageContext& ctx) const override;
 
  private:
   net::HttpClient* http_;
@@ -30,6 +33,8 @@ class AlertmanagerChannel final : public Channel {
   AlertmanagerOptions options_;
 };
 
+/// The `alertmanager` kind: a notify entry's keys.
+KindSpec alertmanager_spec();
 Result<std::unique_ptr<Channel>> make_alertmanager_channel(const ChannelSetup& setup);
 
 }  // namespace backout::alerting

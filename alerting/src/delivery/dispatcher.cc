@@ -87,6 +87,28 @@ void Dispatcher::submit(const std::vector<rules::Page>& pages, MessageContext ct
   }
 }
 
+std::optional<Duration> Dispatcher::repost_every() const {
+  std::optional<Duration> out;
+  for (const auto& w : workers_) {
+    if (auto every = w->channel->repost_every(); every && (!out || *every < *out)) {
+      out = every;
+    }
+  }
+  return out;
+}
+
+void Dispatcher::submit_reposts(MessageContext ctx) {
+  for (const auto& w : workers_) {
+    if (!w->channel->repost_every()) {
+      continue;
+    }
+    std::vector<rules::Page> pages = w->channel->reposts(ctx);
+    if (!pages.empty()) {
+      submit(pages, ctx, w->channel->name());
+    }
+  }
+}
+
 void Dispatcher::clock_stepped(Duration d) {
   outbox_.shift(d);
   for (const auto& w : workers_) {

@@ -71,8 +71,16 @@ void PagerDutyChannel::deliver(const std::string& payload, const std::string& ke
   std::make_shared<Sequence>(*http_, target_, std::move(bodies).value(), std::move(done))->start();
 }
 
+KindSpec pagerduty_spec() {
+  return {.kind = "pagerduty",
+          .summary = "PagerDuty Events API v2 (trigger, acknowledge, resolve)",
+          .secrets = {{.base = "routing_key",
+                       .required = true,
+                       .help = "the Events API v2 integration key"}}};
+}
+
 Result<std::unique_ptr<Channel>> make_pagerduty_channel(const ChannelSetup& setup) {
-  Result<std::string> key = read_secret(setup, setup.spec.routing_key, "routing key");
+  Result<std::string> key = read_secret(setup, setup.spec.options.secret("routing_key"), "routing key");
   if (!key.ok()) {
     return Error{key.error()};
   }

@@ -34,6 +34,8 @@ class PagerDutyChannel final : public Channel {
   PagerDutyOptions render_options_;  // without the routing key: the outbox stores the payload
 };
 
+/// The `pagerduty` kind: a notify entry's keys.
+KindSpec pagerduty_spec();
 Result<std::unique_ptr<Channel>> make_pagerduty_channel(const ChannelSetup& setup);
 
 }  // namespace backout::alerting

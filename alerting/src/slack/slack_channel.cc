@@ -6,6 +6,13 @@
 
 namespace backout::alerting {
 
+KindSpec slack_spec() {
+  return {.kind = "slack",
+          .summary = "Slack-compatible chat webhook (Slack, Mattermost, Rocket.Chat)",
+          .secrets = {webhook_url_secret()},
+          .chat = true};
+}
+
 Result<std::unique_ptr<Channel>> make_slack_channel(const ChannelSetup& setup) {
   return make_webhook_post_channel(
       setup,

@@ -8,6 +8,8 @@
 
 namespace backout::alerting {
 
+/// The `slack` kind: a notify entry's keys.
+KindSpec slack_spec();
 Result<std::unique_ptr<Channel>> make_slack_channel(const ChannelSetup& setup);
 
 }  // namespace backout::alerting

@@ -6,6 +6,13 @@
 
 namespace backout::alerting {
 
+KindSpec teams_spec() {
+  return {.kind = "teams",
+          .summary = "Microsoft Teams incoming webhook",
+          .secrets = {webhook_url_secret()},
+          .chat = true};
+}
+
 Result<std::unique_ptr<Channel>> make_teams_channel(const ChannelSetup& setup) {
   return make_webhook_post_channel(
       setup,

@@ -8,6 +8,8 @@
 
 namespace backout::alerting {
 
+/// The `teams` kind: a notify entry's keys.
+KindSpec teams_spec();
 Result<std::unique_ptr<Channel>> make_teams_channel(const ChannelSetup& setup);
 
 }  // namespace backout::alerting

@@ -5,6 +5,13 @@
 
 namespace backout::alerting {
 
+KindSpec webhook_spec() {
+  return {.kind = "webhook",
+          .summary = "generic JSON webhook (each page with its key)",
+          .secrets = {webhook_url_secret()},
+          .chat = true};
+}
+
 Result<std::unique_ptr<Channel>> make_webhook_channel(const ChannelSetup& setup) {
   return make_webhook_post_channel(
       setup, {.default_name = "webhook",

@@ -8,6 +8,8 @@
 
 namespace backout::alerting {
 
+/// The `webhook` kind: a notify entry's keys.
+KindSpec webhook_spec();
 Result<std::unique_ptr<Channel>> make_webhook_channel(const ChannelSetup& setup);
 
 }  // namespace backout::alerting

@@ -115,7 +115,7 @@ Result<std::unique_ptr<Collector>> create_http_collector(const Source& source,
   if (auto problem = check_context(source, ctx, true)) {
     return Error{*problem};
   }
-  const SourceOptions& o = source.options;
+  const KindOptions& o = source.options;
   auto token = resolve_bearer_token(source, ctx);
   if (!token) {
     return Error{token.error()};

@@ -7,8 +7,8 @@
 
 namespace backout::collectors {
 
-SourceKindSpec http_spec() {
-  SourceKindSpec s;
+KindSpec http_spec() {
+  KindSpec s;
   s.kind = "http";
   s.summary = "probe a URL over HTTP or HTTPS: status, body and time to the complete response";
   s.options = {
@@ -38,10 +38,10 @@ SourceKindSpec http_spec() {
   };
   s.secrets = {bearer_token_secret()};
   s.has_up = true;
-  s.series = [](const SourceOptions&) -> std::optional<std::vector<std::string>> {
+  s.series = [](const KindOptions&) -> std::optional<std::vector<std::string>> {
     return std::vector<std::string>{"up", "duration", "status"};
   };
-  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
+  s.check = [](const KindOptions& o, std::vector<OptionIssue>& issues) {
     for (std::int64_t code : o.integers("expect_status")) {
       if (code < 100 || code > 599) {
         issues.push_back({"expect_status", "HTTP status " + std::to_string(code) +

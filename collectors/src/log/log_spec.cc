@@ -45,8 +45,8 @@ std::string log_series_for_group(const std::string& group) {
   return group;
 }
 
-SourceKindSpec log_spec() {
-  SourceKindSpec s;
+KindSpec log_spec() {
+  KindSpec s;
   s.kind = "log";
   s.summary = "tail a log file: matching lines become counters, named groups observations";
   s.options = {
@@ -65,7 +65,7 @@ SourceKindSpec log_spec() {
       every_option(std::chrono::milliseconds{250}),
   };
   s.has_up = false;
-  s.series = [](const SourceOptions& o) -> std::optional<std::vector<std::string>> {
+  s.series = [](const KindOptions& o) -> std::optional<std::vector<std::string>> {
     std::vector<std::string> names;
     for (const auto& [name, re] : o.string_map("match")) {
       names.push_back(name);
@@ -75,7 +75,7 @@ SourceKindSpec log_spec() {
     }
     return names;
   };
-  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
+  s.check = [](const KindOptions& o, std::vector<OptionIssue>& issues) {
     for (const auto& [name, re] : o.string_map("match")) {
       if (!is_identifier(name)) {
         issues.push_back(

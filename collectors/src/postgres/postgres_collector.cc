@@ -570,7 +570,7 @@ Result<std::unique_ptr<Collector>> create_postgres_collector(const Source& sourc
   if (!info) {
     return Error{where + ": " + info.error()};
   }
-  const SourceOptions& o = source.options;
+  const KindOptions& o = source.options;
   auto runner = std::make_shared<PostgresProbe>(
       ctx, std::move(info).value(), o.string("query", "SELECT 1"),
       o.duration("every", std::chrono::seconds{5}), o.duration("timeout", std::chrono::seconds{5}),

@@ -4,8 +4,8 @@
 
 namespace backout::collectors {
 
-SourceKindSpec postgres_spec() {
-  SourceKindSpec s;
+KindSpec postgres_spec() {
+  KindSpec s;
   s.kind = "postgres";
   s.summary = "connect to PostgreSQL, run a query and keep the first column of the first row";
   s.options = {
@@ -23,10 +23,10 @@ SourceKindSpec postgres_spec() {
   };
   s.secrets = {{"dsn", true, "libpq connection string or URI, e.g. postgresql://user@host/db"}};
   s.has_up = true;
-  s.series = [](const SourceOptions&) -> std::optional<std::vector<std::string>> {
+  s.series = [](const KindOptions&) -> std::optional<std::vector<std::string>> {
     return std::vector<std::string>{"up", "duration", "value"};
   };
-  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
+  s.check = [](const KindOptions& o, std::vector<OptionIssue>& issues) {
     if (o.string("query").find_first_not_of(" \t\r\n;") == std::string::npos) {
       issues.push_back({"query", "the query is empty; write e.g. SELECT 1"});
     }

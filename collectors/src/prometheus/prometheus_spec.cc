@@ -4,8 +4,8 @@
 
 namespace backout::collectors {
 
-SourceKindSpec prometheus_spec() {
-  SourceKindSpec s;
+KindSpec prometheus_spec() {
+  KindSpec s;
   s.kind = "prometheus";
   s.summary = "scrape a /metrics URL in the Prometheus text format";
   s.options = {
@@ -26,7 +26,7 @@ SourceKindSpec prometheus_spec() {
   };
   s.secrets = {bearer_token_secret()};
   s.has_up = true;
-  s.series = [](const SourceOptions&) { return std::nullopt; };
+  s.series = [](const KindOptions&) { return std::nullopt; };
   return s;
 }
 

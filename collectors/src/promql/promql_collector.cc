@@ -316,7 +316,7 @@ Result<std::unique_ptr<Collector>> create_promql_collector(const Source& source,
   if (auto problem = check_context(source, ctx, true)) {
     return Error{*problem};
   }
-  const SourceOptions& o = source.options;
+  const KindOptions& o = source.options;
   auto token = resolve_bearer_token(source, ctx);
   if (!token) {
     return Error{token.error()};

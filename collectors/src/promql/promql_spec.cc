@@ -6,8 +6,8 @@
 
 namespace backout::collectors {
 
-SourceKindSpec promql_spec() {
-  SourceKindSpec s;
+KindSpec promql_spec() {
+  KindSpec s;
   s.kind = "promql";
   s.summary = "evaluate named PromQL queries on a Prometheus-compatible server";
   s.options = {
@@ -22,14 +22,14 @@ SourceKindSpec promql_spec() {
   };
   s.secrets = {bearer_token_secret()};
   s.has_up = true;
-  s.series = [](const SourceOptions& o) -> std::optional<std::vector<std::string>> {
+  s.series = [](const KindOptions& o) -> std::optional<std::vector<std::string>> {
     std::vector<std::string> names;
     for (const auto& [name, expr] : o.string_map("queries")) {
       names.push_back(name);
     }
     return names;
   };
-  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
+  s.check = [](const KindOptions& o, std::vector<OptionIssue>& issues) {
     for (const auto& [name, expr] : o.string_map("queries")) {
       if (!is_identifier(name)) {
         issues.push_back({"queries", "query name '" + name +

@@ -295,7 +295,7 @@ Result<std::unique_ptr<Collector>> create_push_collector(const Source& source,
   if (ctx.push == nullptr) {
     return Error{"source '" + source.id + "': no push hub"};
   }
-  const SourceOptions& o = source.options;
+  const KindOptions& o = source.options;
   std::optional<std::vector<std::string>> declared;
   if (o.has("series")) {
     declared = o.strings("series");

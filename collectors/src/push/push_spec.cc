@@ -6,8 +6,8 @@
 
 namespace backout::collectors {
 
-SourceKindSpec push_spec() {
-  SourceKindSpec s;
+KindSpec push_spec() {
+  KindSpec s;
   s.kind = "push";
   s.summary = "events pushed by the application over HTTP or StatsD UDP";
   s.options = {
@@ -19,13 +19,13 @@ SourceKindSpec push_spec() {
        .help = "names of the series the application pushes; measures may use only these"},
   };
   s.has_up = false;
-  s.series = [](const SourceOptions& o) -> std::optional<std::vector<std::string>> {
+  s.series = [](const KindOptions& o) -> std::optional<std::vector<std::string>> {
     if (!o.has("series")) {
       return std::nullopt;
     }
     return o.strings("series");
   };
-  s.check = [](const SourceOptions& o, std::vector<OptionIssue>& issues) {
+  s.check = [](const KindOptions& o, std::vector<OptionIssue>& issues) {
     for (const std::string& name : o.strings("series")) {
       if (!is_identifier(name)) {
         issues.push_back({"series", "series name '" + name + "' must be an identifier"});

@@ -122,7 +122,7 @@ Result<std::unique_ptr<Collector>> create_tcp_collector(const Source& source,
   if (auto problem = check_context(source, ctx, false)) {
     return Error{*problem};
   }
-  const SourceOptions& o = source.options;
+  const KindOptions& o = source.options;
   const std::string address = o.string("address");
   auto parts = split_address(address);
   if (!parts) {

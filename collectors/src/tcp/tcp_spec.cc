@@ -4,8 +4,8 @@
 
 namespace backout::collectors {
 
-SourceKindSpec tcp_spec() {
-  SourceKindSpec s;
+KindSpec tcp_spec() {
+  KindSpec s;
   s.kind = "tcp";
   s.summary = "connect to host:port and time the connection";
   s.options = {
@@ -17,7 +17,7 @@ SourceKindSpec tcp_spec() {
       timeout_option(std::chrono::seconds{5}),
   };
   s.has_up = true;
-  s.series = [](const SourceOptions&) -> std::optional<std::vector<std::string>> {
+  s.series = [](const KindOptions&) -> std::optional<std::vector<std::string>> {
     return std::vector<std::string>{"up", "duration"};
   };
   return s;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "backout/core/kind_registry.h"
+#include "backout/core/kind_spec.h"
 #include "backout/core/result.h"
 #include "backout/core/time.h"
 #include "backout/rules/decision_engine.h"
@@ -67,6 +69,15 @@ class Channel {
     (void)ctx;
     return std::nullopt;
   }
+  /// For a receiver that forgets what it was told unless told again (Alertmanager resolves an
+  /// alert whose endsAt passed): how often its pages are posted again. nullopt: never.
+  virtual std::optional<Duration> repost_every() const { return std::nullopt; }
+  /// The pages to post again now (`ctx.now`, with ctx.episodes and ctx.decision), every
+  /// repost_every(); each is rendered and delivered like any other page.
+  virtual std::vector<rules::Page> reposts(const MessageContext& ctx) const {
+    (void)ctx;
+    return {};
+  }
 };
 
 /// What a plan's notify entry cannot say but the agent (or a test) may want to set.
@@ -89,7 +100,24 @@ struct ChannelOptions {
 /// Resolves a secret reference (environment variable or file) to its value.
 using SecretResolver = std::function<Result<std::string>(const SecretRef&)>;
 
-/// Builds the channel a plan's notify entry describes. Fails only on what the plan cannot say
+/// Builds a channel of one kind from a notify entry (its options validated by the kind's spec).
+/// `http` must outlive the channel and every delivery in flight.
+using ChannelFactory = std::function<Result<std::unique_ptr<Channel>>(
+    const rules::Channel&, net::HttpClient&, const SecretResolver&, const ChannelOptions&)>;
+
+/// A channel kind: its option schema (what a notify entry of the kind may say) and its factory.
+struct ChannelKind {
+  KindSpec spec;
+  ChannelFactory create;
+};
+
+/// Channel kinds by name.
+using ChannelRegistry = KindRegistry<ChannelKind>;
+
+/// Every built-in channel kind, one registration line each (alerting/src/channel_registry.cc).
+const ChannelRegistry& builtin_channels();
+
+/// Builds the channel a plan's notify entry describes with the built-in kinds. Fails only on what the plan cannot say
 /// (an unset environment variable), with a message naming it.
 /// `http` must outlive the channel and every delivery in flight.
 Result<std::unique_ptr<Channel>> make_channel(const rules::Channel& spec, net::HttpClient& http,

@@ -69,6 +69,11 @@ class Dispatcher {
   /// Tells the channels that care (PagerDuty) that `ctx.page.triggers` were acknowledged.
   void submit_acknowledgement(MessageContext ctx, const std::string& key);
   bool has_channel(const std::string& name) const;
+  /// The shortest Channel::repost_every() of the channels; nullopt when none reposts.
+  std::optional<Duration> repost_every() const;
+  /// Renders and stores, for each channel that reposts, the pages it asks for (Channel::reposts
+  /// at `ctx.now`), for that channel only.
+  void submit_reposts(MessageContext ctx);
 
   /// Starts the workers (they also deliver what the outbox held from before a restart).
   void start();

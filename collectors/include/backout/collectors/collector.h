@@ -15,11 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "backout/core/kind_registry.h"
+#include "backout/core/kind_spec.h"
 #include "backout/core/result.h"
+#include "backout/core/sample.h"
 #include "backout/core/time.h"
 #include "backout/net/time_source.h"
-#include "backout/core/sample.h"
-#include "backout/core/source_options.h"
 
 namespace backout::net {
 class HttpClient;
@@ -83,21 +84,12 @@ class Collector {
 /// validates nothing again (the plan loader did); it may fail only on what the plan cannot say,
 /// such as an unset environment variable, with a message that says what to set.
 struct SourceKind {
-  SourceKindSpec spec;
+  KindSpec spec;
   std::function<Result<std::unique_ptr<Collector>>(const Source&, CollectorContext)> create;
 };
 
-/// Kinds by name. An ordinary object: tests build one holding only fakes.
-class Registry {
- public:
-  void add(SourceKind kind);
-  const SourceKind* find(const std::string& kind) const;
-  /// The specs, for the plan loader.
-  std::vector<SourceKindSpec> specs() const;
-
- private:
-  std::vector<SourceKind> kinds_;
-};
+/// Source kinds by name.
+using Registry = KindRegistry<SourceKind>;
 
 /// Every built-in kind, one registration line each (collectors/src/registry.cc).
 Registry builtin_registry();

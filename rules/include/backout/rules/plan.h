@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "backout/core/source_options.h"
+#include "backout/core/kind_spec.h"
 #include "backout/core/time.h"
 #include "backout/rules/condition.h"
 #include "backout/rules/measure.h"
@@ -98,20 +98,22 @@ struct Trigger {
   }
 };
 
+/// One entry of `notify`: a channel of kind `kind` named `name` (its `channel` label in the
+/// outbox and /metrics: `chat`, or the kind itself for `notify.pagerduty` and the like), with the
+/// options its kind's spec validated.
 struct Channel {
-  std::string kind;  // slack | teams | webhook | alertmanager | pagerduty
-  std::optional<SecretRef> url;          // webhook URL (a secret: it authorises posting)
-  std::string plain_url;                 // alertmanager: its API base URL (not a secret)
-  std::optional<SecretRef> routing_key;  // pagerduty
+  std::string name;
+  std::string kind;
+  KindOptions options;
+  bool operator==(const Channel&) const = default;
 };
 
 struct Notify {
-  std::optional<Channel> chat;
-  std::optional<Channel> alertmanager;
-  std::optional<Channel> pagerduty;
-  std::optional<Channel> webhook;
+  std::vector<Channel> channels;  // in file order
   Duration repeat_every{0};
   Duration group_wait{0};
+
+  const Channel* channel(const std::string& name) const;
 };
 
 struct Server {

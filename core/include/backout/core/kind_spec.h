@@ -1,10 +1,10 @@
-// The schema of a source kind's options, the validated option values and the plan's Source
-// (what a collector is built from). Pure; thread-safe to share once built.
+// The schema of a kind's options (a source kind or a channel kind), the validated option values
+// and the plan's Source (what a collector is built from). Pure; thread-safe to share once built.
 //
-// Each collector kind describes its keys once (a SourceKindSpec); the plan loader validates a
-// source's keys against it (types, required keys, secrets, defaults, did-you-mean) and hands the
-// collector a SourceOptions whose values already have the declared types. A new kind adds its own
-// spec; neither the loader nor other kinds change.
+// Each kind describes its keys once (a KindSpec); the plan loader validates a source's or a
+// notify entry's keys against it (types, required keys, secrets, defaults, did-you-mean) by one
+// path, and hands the collector or channel a KindOptions whose values already have the declared
+// types. A new kind adds its own spec; neither the loader nor other kinds change.
 #pragma once
 
 #include <cstdint>
@@ -69,7 +69,7 @@ struct SecretSpec {
 };
 
 /// A source's validated options: every declared option with a value or its default.
-class SourceOptions {
+class KindOptions {
  public:
   bool has(const std::string& name) const { return values_.count(name) != 0; }
   const OptionValue* find(const std::string& name) const;
@@ -82,10 +82,14 @@ class SourceOptions {
   std::vector<std::int64_t> integers(const std::string& name) const;
   std::optional<SecretRef> secret(const std::string& base) const;
 
+  /// Every value and secret reference, by name (for summaries).
+  const std::map<std::string, OptionValue>& values() const { return values_; }
+  const std::map<std::string, SecretRef>& secrets() const { return secrets_; }
+
   void set(const std::string& name, OptionValue v) { values_[name] = std::move(v); }
   void set_secret(const std::string& base, SecretRef ref) { secrets_[base] = std::move(ref); }
 
-  bool operator==(const SourceOptions&) const = default;
+  bool operator==(const KindOptions&) const = default;
 
  private:
   std::map<std::string, OptionValue> values_;
@@ -103,24 +107,34 @@ struct OptionIssue {
 struct Source {
   std::string id;
   std::string kind;
-  SourceOptions options;
+  KindOptions options;
 
   bool operator==(const Source&) const = default;
 };
 
-struct SourceKindSpec {
+struct KindSpec {
   std::string kind;
   std::string summary;  // one line for `--help` and messages
   std::vector<OptionSpec> options;
   std::vector<SecretSpec> secrets;
-  /// Whether the source is probed or scraped, so it reports `up` (1/0) and `duration` for each
+  /// Channel kinds: whether it can be the chat entry (`notify.chat: { kind: slack, ... }`);
+  /// every channel kind can also be given under its own name (`notify.pagerduty: {...}`).
+  bool chat = false;
+  /// Source kinds: whether the source is probed or scraped, so it reports `up` (1/0) and `duration` for each
   /// attempt and can be used with failures() and availability().
   bool has_up = false;
   /// Names of the series it exposes given its options; nullopt means any metric name (it is
   /// discovered at run time, e.g. scraped). `up` and `duration` are implied by has_up.
-  std::function<std::optional<std::vector<std::string>>(const SourceOptions&)> series;
+  std::function<std::optional<std::vector<std::string>>(const KindOptions&)> series;
   /// Cross-checks between the kind's own options.
-  std::function<void(const SourceOptions&, std::vector<OptionIssue>&)> check;
+  std::function<void(const KindOptions&, std::vector<OptionIssue>&)> check;
+};
+
+/// The kinds a build knows, as the plan loader sees them: what `sources.*.kind` and the
+/// entries of `notify` may name.
+struct KindCatalog {
+  std::vector<KindSpec> sources;
+  std::vector<KindSpec> channels;
 };
 
 }  // namespace backout
