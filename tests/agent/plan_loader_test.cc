@@ -1151,3 +1151,58 @@ TEST(RunCommand, RefusesAListenThatIsNotHostAndPort) {
 
 }  // namespace
 }  // namespace backout::plan
+
+namespace backout::plan {
+namespace {
+
+// Issue 10, item 4: the loader names no channel kind. A kind it has never heard of, given in the
+// catalog, is loaded from `notify` with its own keys and checked by the same path as a source's
+// options (required keys, secrets, did-you-mean), with nothing else changed.
+TEST(ChannelKindPlugin, AKindInTheCatalogIsLoadedAndCheckedLikeAnyOther) {
+  KindCatalog catalog = agent::builtin_kinds().catalog;
+  catalog.channels.push_back(
+      {.kind = "opsgenie",
+       .summary = "Opsgenie Alert API",
+       .options = {{.name = "region",
+                    .type = OptionType::kEnum,
+                    .default_value = OptionValue{std::string("us")},
+                    .help = "the account's region",
+                    .choices = {"us", "eu"}}},
+       .secrets = {{.base = "api_key", .required = true, .help = "the integration's API key"}}});
+  auto with_notify = [](const std::string& entry) {
+    std::string text = reference_text();
+    const std::string anchor = "notify:\n";
+    text.insert(text.find(anchor) + anchor.size(), entry);
+    return text;
+  };
+
+  LoadResult ok = load_plan_text(with_notify("  opsgenie: { api_key_env: OPSGENIE_KEY }\n"),
+                                 "plan.yaml", catalog);
+  ASSERT_TRUE(ok.ok()) << formatted(ok).front();
+  const rules::Channel* og = ok.plan->notify.channel("opsgenie");
+  ASSERT_NE(og, nullptr);
+  EXPECT_EQ(og->kind, "opsgenie");
+  EXPECT_EQ(og->options.secret("api_key")->describe(), "$OPSGENIE_KEY");
+  EXPECT_EQ(og->options.string("region"), "us");  // the spec's default
+  EXPECT_NE(ok.plan->notify.channel("chat"), nullptr) << "the other entries are unchanged";
+
+  LoadResult typo = load_plan_text(
+      with_notify("  opsgenie: { api_key_env: OPSGENIE_KEY, regoin: eu }\n"), "plan.yaml", catalog);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_THAT(formatted(typo).front(),
+              HasSubstr("notify.opsgenie: unknown key 'regoin'; did you mean 'region'?"));
+
+  LoadResult inline_key =
+      load_plan_text(with_notify("  opsgenie: { api_key: s3cr3t }\n"), "plan.yaml", catalog);
+  ASSERT_FALSE(inline_key.ok());
+  EXPECT_THAT(formatted(inline_key).front(),
+              HasSubstr("notify.opsgenie.api_key: secrets are never written in the plan"));
+
+  // Without the kind in the catalog the same entry is an unknown key of notify.
+  LoadResult unknown = load(with_notify("  opsgenie: { api_key_env: OPSGENIE_KEY }\n"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(formatted(unknown).front(), HasSubstr("notify: unknown key 'opsgenie'"));
+}
+
+}  // namespace
+}  // namespace backout::plan
