@@ -101,6 +101,39 @@ class RuntimeTest : public ::testing::Test {
     return p;
   }
 
+  // The fake source kind (fed by `feed`) and the fake channel (logging to `delivered`).
+  static RuntimeParts fakes(std::shared_ptr<FakeFeed> feed,
+                            std::shared_ptr<std::vector<std::string>> delivered) {
+    RuntimeParts parts;
+    parts.sources.emplace();
+    parts.sources->add({KindSpec{"fake", "a test's samples", {}, {}, false, {}},
+                        [feed](const Source&, collectors::CollectorContext ctx)
+                            -> Result<std::unique_ptr<collectors::Collector>> {
+                          feed->executor = ctx.executor;
+                          feed->sink = ctx.sink;
+                          return std::unique_ptr<collectors::Collector>(new FakeCollector());
+                        }});
+    parts.channel = [delivered](const rules::Channel&, const std::string&)
+        -> Result<std::unique_ptr<alerting::Channel>> {
+      return std::unique_ptr<alerting::Channel>(new FakeChannel(delivered));
+    };
+    return parts;
+  }
+
+  // POST /api/v1/ack from another thread while this one runs `io` (when `poll`).
+  static backout::testing::HttpResult ack(AgentRuntime& runtime, bool poll) {
+    auto answer = std::async(std::launch::async, [port = runtime.http_port()] {
+      return backout::testing::http_post(port, "/api/v1/ack", R"({"by": "@john.smith"})",
+                                         "runtime-test-token");
+    });
+    while (answer.wait_for(std::chrono::milliseconds{1}) != std::future_status::ready) {
+      if (poll) {
+        backout::testing::ManualTime::settle(runtime.io());
+      }
+    }
+    return answer.get();
+  }
+
   fs::path dir_;
 };
 
@@ -108,23 +141,10 @@ TEST_F(RuntimeTest, ABreachIsPagedAcknowledgedResolvedAndTheNightEnds) {
   backout::testing::ManualTime time;  // 03:00 +01:00, inside the window
   auto feed = std::make_shared<FakeFeed>();
   auto delivered = std::make_shared<std::vector<std::string>>();
-  RuntimeParts parts;
-  parts.sources.emplace();
-  parts.sources->add({KindSpec{"fake", "a test's samples", {}, {}, false, {}},
-                      [feed](const Source&, collectors::CollectorContext ctx)
-                          -> Result<std::unique_ptr<collectors::Collector>> {
-                        feed->executor = ctx.executor;
-                        feed->sink = ctx.sink;
-                        return std::unique_ptr<collectors::Collector>(new FakeCollector());
-                      }});
-  parts.channel = [delivered](const rules::Channel&, const std::string&)
-      -> Result<std::unique_ptr<alerting::Channel>> {
-    return std::unique_ptr<alerting::Channel>(new FakeChannel(delivered));
-  };
   RuntimeOptions options;
   options.tick = seconds{1};
   options.listen = "127.0.0.1:0";
-  AgentRuntime runtime(plan(), options, time, std::move(parts));
+  AgentRuntime runtime(plan(), options, time, fakes(feed, delivered));
   ASSERT_TRUE(runtime.prepare().ok());
   runtime.start();
   auto& io = runtime.io();
@@ -140,15 +160,10 @@ TEST_F(RuntimeTest, ABreachIsPagedAcknowledgedResolvedAndTheNightEnds) {
   run(seconds{30}, 0.20);
   ASSERT_EQ(*delivered, std::vector<std::string>{"breach breach:login#1"});
 
-  // The acknowledgement, through the real API: the request runs on the runtime's io_context,
-  // which this thread polls while another thread waits for the answer.
-  auto ack = std::async(std::launch::async, [port = runtime.http_port()] {
-    return backout::testing::http_post(port, "/api/v1/ack", R"({"by": "@john.smith"})", "runtime-test-token");
-  });
-  while (ack.wait_for(std::chrono::milliseconds{1}) != std::future_status::ready) {
-    backout::testing::ManualTime::settle(io);
-  }
-  ASSERT_EQ(ack.get().status, 200);
+  // The acknowledgement, through the real API: the request is taken on the HTTP server's thread
+  // and run on the tick strand of the runtime's io_context, which this thread polls while
+  // another thread waits for the answer.
+  ASSERT_EQ(ack(runtime, /*poll=*/true).status, 200);
   time.advance(seconds{1}, io);
   ASSERT_EQ(delivered->size(), 2u);
   EXPECT_EQ(delivered->back().rfind("act act:", 0), 0u) << delivered->back();
@@ -162,6 +177,49 @@ TEST_F(RuntimeTest, ABreachIsPagedAcknowledgedResolvedAndTheNightEnds) {
   run(minutes{12}, 0.01);
   ASSERT_EQ(delivered->size(), 4u) << delivered->back();
   EXPECT_EQ(delivered->back().rfind("final ", 0), 0u) << delivered->back();
+
+  runtime.stop();
+  backout::testing::ManualTime::settle(io);
+}
+
+}  // namespace
+}  // namespace backout::agent
+
+namespace backout::agent {
+namespace {
+
+// An act waits for the watch's strand (no lock): one the watch does not take within watch_wait
+// (here the test does not run the io_context, as a stalled tick would not) is refused with 503
+// and never applied, even once the watch runs again.
+TEST_F(RuntimeTest, AnActTheWatchDoesNotTakeInTimeIsRefusedAndNeverApplied) {
+  backout::testing::ManualTime time;
+  auto feed = std::make_shared<FakeFeed>();
+  auto delivered = std::make_shared<std::vector<std::string>>();
+  RuntimeOptions options;
+  options.tick = seconds{1};
+  options.listen = "127.0.0.1:0";
+  options.watch_wait = std::chrono::milliseconds{200};
+  AgentRuntime runtime(plan(), options, time, fakes(feed, delivered));
+  ASSERT_TRUE(runtime.prepare().ok());
+  runtime.start();
+  auto& io = runtime.io();
+  for (Duration t{0}; t < seconds{90}; t += seconds{5}) {
+    feed->scrape(t < minutes{1} ? 0.01 : 0.20);
+    time.advance(seconds{5}, io);
+  }
+  ASSERT_EQ(*delivered, std::vector<std::string>{"breach breach:login#1"});
+
+  const backout::testing::HttpResult refused = ack(runtime, /*poll=*/false);
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_NE(refused.body.find("nothing was applied"), std::string::npos) << refused.body;
+  time.advance(seconds{1}, io);  // the withdrawn act reaches the strand: it must not run
+  EXPECT_EQ(delivered->size(), 1u) << delivered->back();
+
+  const backout::testing::HttpResult taken = ack(runtime, /*poll=*/true);
+  ASSERT_EQ(taken.status, 200) << taken.body;
+  time.advance(seconds{1}, io);
+  ASSERT_EQ(delivered->size(), 2u);  // one acknowledgement echoed: the refused one never ran
+  EXPECT_EQ(delivered->back().rfind("act act:", 0), 0u) << delivered->back();
 
   runtime.stop();
   backout::testing::ManualTime::settle(io);

@@ -16,6 +16,11 @@ using http::HttpRequest;
 using http::HttpResponse;
 using http::json_error;
 
+// When the watch does not get to a request in time (a tick stalled, or the agent stopping).
+constexpr const char* kWatchBusy =
+    "the watch did not get to this request in time (it is stalled or stopping); nothing was "
+    "applied: try again, and check /healthz and the agent's log";
+
 HttpResponse json_ok(const json::value& v, int status = 200) {
   HttpResponse r;
   r.status = status;
@@ -152,7 +157,9 @@ void register_api(http::Router& router, ApiContext ctx) {
   router.add("GET", "/api/v1/status", [shared](const HttpRequest&, const http::PathParams&) {
     HttpResponse r;
     r.content_type = std::string(http::kJsonContentType);
-    r.body = shared->status();
+    if (!shared->on_watch([&] { r.body = shared->status(); })) {
+      return json_error(503, kWatchBusy);
+    }
     return r;
   });
   router.add("GET", "/api/v1/timeline", [shared](const HttpRequest& req, const http::PathParams&) {
@@ -195,7 +202,7 @@ void register_api(http::Router& router, ApiContext ctx) {
     });
   }
 
-  // Human acts. Each: authorise, parse, apply under the watch's lock, record, echo.
+  // Human acts. Each: authorise, parse, then where the watch lives: apply, record, echo.
   auto act = [shared](const HttpRequest& req,
                       const std::function<HttpResponse(
                           const json::object&, TimePoint,
@@ -208,15 +215,20 @@ void register_api(http::Router& router, ApiContext ctx) {
     if (!body) {
       return *err;
     }
-    std::lock_guard lock(*shared->watch_mu);
-    const TimePoint now = shared->clock->now();
-    std::optional<record::TimelineEvent> ev;
-    HttpResponse r = apply(*body, now, ev);
-    if (r.status / 100 == 2 && ev) {
-      shared->timeline->append(*ev);
-      if (shared->on_act) {
-        shared->on_act(*ev);
+    HttpResponse r;
+    const bool ran = shared->on_watch([&] {
+      const TimePoint now = shared->clock->now();
+      std::optional<record::TimelineEvent> ev;
+      r = apply(*body, now, ev);
+      if (r.status / 100 == 2 && ev) {
+        shared->timeline->append(*ev);
+        if (shared->on_act) {
+          shared->on_act(*ev);
+        }
       }
+    });
+    if (!ran) {
+      return json_error(503, kWatchBusy);
     }
     return r;
   };

@@ -3,12 +3,13 @@
 // requiring `Authorization: Bearer <token>`, compared in constant time). Handlers are plain
 // functions of the request: testable without a socket.
 //
-// Thread-safety: handlers run on any io thread; they take the watch's lock for acts and read the
-// status snapshot without it. Time: acts are stamped with the injected Clock.
+// Thread-safety: handlers run on the HTTP server's threads. The watch is touched only inside
+// on_watch(): an act (applied, recorded, echoed) and the status are run where the watch lives
+// (the runtime's tick strand), one at a time between ticks, so no lock guards it. Time: acts
+// are stamped with the injected Clock when they run.
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -21,20 +22,22 @@
 namespace backout::agent {
 
 struct ApiContext {
-  std::mutex* watch_mu = nullptr;
+  /// Runs `job` where the watch lives and returns once it has run; false when it had not
+  /// started within the runtime's act timeout (then it never runs: nothing was applied).
+  std::function<bool(const std::function<void()>& job)> on_watch;
   rules::Watch* watch = nullptr;
   const Clock* clock = nullptr;
   AgentMetrics* metrics = nullptr;
   Timeline* timeline = nullptr;
   /// The bearer token of POSTs; nullopt disables them (403).
   std::optional<std::string> token;
-  /// The status JSON as of the last tick or act (built on request; takes the watch's lock).
+  /// The status JSON as of the last tick or act (built on request; called inside on_watch).
   std::function<std::string()> status;
   /// Readiness: plan loaded, sources started. Liveness: the scheduler ticked recently.
   std::function<bool()> ready;
   std::function<bool()> live;
-  /// Called under the watch's lock after an act was accepted (rebuild the snapshot, echo to
-  /// chat); receives the timeline event written for it.
+  /// Called inside on_watch after an act was accepted and recorded (rebuild the snapshot, echo
+  /// to chat); receives the timeline event written for it.
   std::function<void(const record::TimelineEvent& event)> on_act;
   /// The dashboard page (GET /).
   std::string dashboard_html;

@@ -4,12 +4,14 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <boost/json.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -171,18 +173,24 @@ struct AgentRuntime::Impl {
         io(),
         tick_strand(asio::make_strand(io)),
         timer(guarded.timer(tick_strand)),
-        watch(plan),
         metrics(plan),
         http_client(io.get_executor()),
-        delivery_http(io.get_executor()) {}
+        delivery_http(io.get_executor()),
+        planned_start(plan.window.start.at) {}
+  ~Impl() { join_api_threads(); }
 
   Status add_collector(const Source& src);
+  bool on_tick_strand(const std::function<void()>& job);
+  void join_api_threads();
   void shut_down(bool keep_listener);
   Status finish(Impl* previous);
   void tick();
   void schedule_tick();
   void tick_now();
+  Status open_store_file();
   Status open_store(bool reload);
+  std::string identity() const;
+  void shift_window(StateStore* stored);
   void persist_after_tick(const rules::TickResult& r);
   void persist(TimePoint now);
   void echo_act(const record::TimelineEvent& event);
@@ -204,15 +212,22 @@ struct AgentRuntime::Impl {
   // The one clock of the runtime: the injected wall clock held on monotonic time across a step.
   GuardedClock guarded;
   GuardedClock& clock;
-  ClockState clock_state;  // for the status, under watch_mu
+  ClockState clock_state;  // for the status, on tick_strand
   asio::io_context io;
+  // The HTTP server's own threads: a request never occupies a thread the watch needs, and an
+  // act waits for the tick strand without blocking it (on_tick_strand).
+  asio::io_context api_io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> api_work;
+  std::vector<std::thread> api_threads;
   asio::strand<asio::io_context::executor_type> tick_strand;
   std::unique_ptr<net::Timer> timer;  // the scheduler's, on tick_strand
   Duration next_tick{0};              // monotonic (clock.steady()) due time of the next tick
   bool ticking = false;               // the first tick ran: the scheduler is on
 
-  std::mutex watch_mu;  // guards watch (ticks and acts)
-  rules::Watch watch;
+  // Touched on tick_strand only: ticks, acts and the status (on_tick_strand), so no lock.
+  // Made by assemble() once the plan is final (a --start-now shift applied): it reads the plan
+  // through a reference, so the plan never changes under it.
+  std::optional<rules::Watch> watch;
   AgentMetrics metrics;
   SourceStatusTable sources;
   std::unique_ptr<StateStore> store;
@@ -225,6 +240,8 @@ struct AgentRuntime::Impl {
   // delivery in flight a grace to finish (see stop()).
   net::HttpClient delivery_http;
   std::unique_ptr<DeliveryRecorder> delivery_recorder;  // outlives the dispatcher's workers
+  TimePoint planned_start;  // the window's start as the plan gives it (before --start-now)
+  bool shift_is_new = false;  // --start-now shifted the window to now: the store is told
   std::unique_ptr<alerting::Dispatcher> dispatcher;
   std::optional<std::string> store_recovered;  // the damaged store moved aside at start, if any
   bool baselines_saved = false;
@@ -249,7 +266,7 @@ struct AgentRuntime::Impl {
   http::Router router;
   std::unique_ptr<http::HttpServer> server;
 
-  // The status JSON as of status_at (the last tick or act), guarded by watch_mu; built by
+  // The status JSON as of status_at (the last tick or act), on tick_strand; built by
   // status_snapshot() when status_built lags status_version.
   std::string status;
   TimePoint status_at{};
@@ -280,28 +297,79 @@ std::uint16_t AgentRuntime::http_port() const {
 alerting::MessageContext AgentRuntime::Impl::message_context(TimePoint now) const {
   alerting::MessageContext ctx;
   ctx.plan = &plan;
-  ctx.statuses = watch.evaluator().statuses();
-  ctx.decision = watch.decision();
-  ctx.episodes = watch.paging().episodes();
-  ctx.acts = watch.acts();
+  ctx.statuses = watch->evaluator().statuses();
+  ctx.decision = watch->decision();
+  ctx.episodes = watch->paging().episodes();
+  ctx.acts = watch->acts();
   ctx.now = now;
   return ctx;
 }
 
 // The status JSON is built when someone asks for it, at most once per tick or act: an agent
-// nobody is looking at spends nothing on it. Both under the watch's lock.
+// nobody is looking at spends nothing on it. Both on the tick strand.
 void AgentRuntime::Impl::status_changed(TimePoint now) {
   status_at = now;
   ++status_version;
 }
 
 std::string AgentRuntime::Impl::status_snapshot() {
-  std::lock_guard lock(watch_mu);
   if (status_built != status_version) {
-    status = status_json(watch, sources.snapshot(), status_at, clock_state);
+    status = status_json(*watch, sources.snapshot(), status_at, clock_state);
     status_built = status_version;
   }
   return status;
+}
+
+// A job from the HTTP server's threads (an act, the status) runs on the tick strand, between
+// ticks; the caller waits for it. One that has not started within options.watch_wait is
+// withdrawn (it never runs) and the caller answers 503: a stalled watch cannot pile up requests
+// that would all apply late.
+bool AgentRuntime::Impl::on_tick_strand(const std::function<void()>& job) {
+  if (stopping) {
+    return false;
+  }
+  enum class State { kQueued, kRunning, kDone, kWithdrawn };
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    State state = State::kQueued;
+  };
+  auto shared = std::make_shared<Shared>();
+  asio::post(tick_strand, [shared, &job] {
+    {
+      std::lock_guard lock(shared->mu);
+      if (shared->state == State::kWithdrawn) {
+        return;  // `job` may be gone with its caller
+      }
+      shared->state = State::kRunning;
+    }
+    job();
+    {
+      std::lock_guard lock(shared->mu);
+      shared->state = State::kDone;
+    }
+    shared->cv.notify_all();
+  });
+  std::unique_lock lock(shared->mu);
+  if (!shared->cv.wait_for(lock, options.watch_wait,
+                           [&] { return shared->state != State::kQueued; })) {
+    shared->state = State::kWithdrawn;
+    metrics.on_error("watch_busy");
+    spdlog::error("an API request waited {} for the watch and was refused: is a tick stalled?",
+                  format_span(options.watch_wait));
+    return false;
+  }
+  shared->cv.wait(lock, [&] { return shared->state == State::kDone; });
+  return true;
+}
+
+void AgentRuntime::Impl::join_api_threads() {
+  for (std::thread& t : api_threads) {
+    if (t.joinable()) {
+      t.join();
+    }
+  }
+  api_threads.clear();
 }
 
 Status AgentRuntime::prepare() {
@@ -320,7 +388,7 @@ Status AgentRuntime::Impl::add_collector(const Source& src) {
                  "'"};
   }
   auto sink = std::make_unique<SourceSink>(
-      src.id, watch.router(src.id), sources, metrics,
+      src.id, watch->router(src.id), sources, metrics,
       [this]() -> Timeline& { return timeline(); }, clock, off, kind->spec.has_up,
       [this] { tick_now(); });
   collector_strands.push_back(asio::make_strand(io));
@@ -353,6 +421,23 @@ Status AgentRuntime::assemble(const AgentRuntime* running) {
                        m.plan.state_dir +
                        "; a reload keeps the state where it is: restart the agent to move it");
   }
+  if (!problems.empty()) {
+    return Error{join(problems, "\n")};
+  }
+  // The plan is final before anything reads it: a --start-now rehearsal's window is shifted
+  // first (to where the store says it was shifted, on a restart within it), then the watch is
+  // made over the plan.
+  if (m.options.start_now) {
+    StateStore* stored = prev != nullptr ? prev->store.get() : nullptr;
+    if (prev == nullptr) {
+      if (Status s = m.open_store_file(); !s.ok()) {
+        return s;
+      }
+      stored = m.store.get();
+    }
+    m.shift_window(stored);
+  }
+  m.watch.emplace(m.plan);
   // Collectors, one per source. A source exactly as the running plan has it is made once the
   // running one has stopped (its collector may hold a port, e.g. StatsD's).
   m.registry = m.parts.sources ? *m.parts.sources : builtin_kinds().sources;
@@ -407,7 +492,7 @@ Status AgentRuntime::assemble(const AgentRuntime* running) {
   // When clients hold every connection, the operator's and Prometheus' views stay open.
   limits.reserved_paths = {"/healthz", "/readyz", "/metrics"};
   m.server = std::make_unique<http::HttpServer>(
-      m.io, [&m](const http::HttpRequest& req) { return m.router.dispatch(req); }, limits);
+      m.api_io, [&m](const http::HttpRequest& req) { return m.router.dispatch(req); }, limits);
   m.listen_host = m.plan.server.host;
   m.listen_port = m.plan.server.port;
   if (m.options.listen) {
@@ -456,8 +541,8 @@ Status AgentRuntime::Impl::finish(Impl* prev) {
   pending_channels.clear();
   // HTTP API.
   ApiContext api;
-  api.watch_mu = &watch_mu;
-  api.watch = &watch;
+  api.on_watch = [this](const std::function<void()>& job) { return on_tick_strand(job); };
+  api.watch = &*watch;
   api.clock = &clock;
   api.metrics = &metrics;
   api.timeline = &timeline();
@@ -490,7 +575,7 @@ Status AgentRuntime::Impl::finish(Impl* prev) {
     }
   }
   {
-    std::lock_guard lock(watch_mu);
+    // Nothing runs yet (start() comes after): the watch is this thread's.
     status_changed(clock.now());
     if (store_recovered) {
       // Chat is told once (the key is unique per store): nobody is paged.
@@ -508,14 +593,13 @@ Status AgentRuntime::Impl::finish(Impl* prev) {
   if (prev == nullptr) {
     return {};
   }
-  std::lock_guard lock(watch_mu);
   std::string detail;
   if (!same_night) {
     // Another release or window: the state was moved aside (open_store), nothing carries over.
     detail = "another release or window: the watch started afresh";
   } else {
     // Collectors of both runtimes are stopped or not yet started: the windows change hands.
-    carried = watch.carry_over(prev->watch);
+    carried = watch->carry_over(*prev->watch);
     sources.continue_from(prev->sources, carried->sources_kept);
     detail = describe(*carried);
   }
@@ -530,7 +614,7 @@ Status AgentRuntime::Impl::finish(Impl* prev) {
       collectors::AttemptOutcome down;
       down.up = false;
       down.error = st.error();
-      SourceSink sink(src->id, watch.router(src->id), sources, metrics,
+      SourceSink sink(src->id, watch->router(src->id), sources, metrics,
                       [this]() -> Timeline& { return timeline(); }, clock, off, true, [] {});
       sink.end_attempt(down);
     }
@@ -574,17 +658,16 @@ void AgentRuntime::Impl::tick_now() {
 }
 
 void AgentRuntime::Impl::tick() {
-  std::lock_guard lock(watch_mu);
   if (std::optional<ClockGuard::Event> e = guarded.poll()) {
     on_clock_event(*e);
   }
   metrics.set_clock_offset(to_seconds(guarded.offset()));
   const TimePoint now = clock.now();
   const auto t0 = std::chrono::steady_clock::now();
-  rules::TickResult r = watch.tick(now);
+  rules::TickResult r = watch->tick(now);
   const auto elapsed = std::chrono::steady_clock::now() - t0;
   last_tick_ns = clock.steady().count();
-  metrics.on_tick(watch, std::chrono::duration_cast<Duration>(elapsed));
+  metrics.on_tick(*watch, std::chrono::duration_cast<Duration>(elapsed));
   if (server) {
     const http::HttpServer::Stats h = server->stats();
     auto n = [](std::uint64_t v) { return static_cast<double>(v); };
@@ -655,15 +738,59 @@ void AgentRuntime::Impl::tick() {
   }
 }
 
-Status AgentRuntime::Impl::open_store(bool reload) {
+Status AgentRuntime::Impl::open_store_file() {
+  if (store) {
+    return {};
+  }
   const std::string now_suffix = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
-  if (!store) {
-    auto opened = StateStore::open_or_recover(plan.state_dir, now_suffix);
-    if (!opened.ok()) {
-      return Error{opened.error()};
+  auto opened = StateStore::open_or_recover(plan.state_dir, now_suffix);
+  if (!opened.ok()) {
+    return Error{opened.error()};
+  }
+  store = std::move(opened).value();
+  return {};
+}
+
+// The state belongs to one plan's window (as the plan gives it); a different release or window
+// starts afresh.
+std::string AgentRuntime::Impl::identity() const {
+  return plan.header.project + "|" + plan.header.release + "|" +
+         format_rfc3339(planned_start, plan.window.offset()) +
+         (options.start_now ? "|start-now" : "");
+}
+
+// --start-now: the window starts now and keeps its length, unless `stored` (the store of this
+// plan's rehearsal) says it was shifted already and that window has not ended: a restart keeps it.
+void AgentRuntime::Impl::shift_window(StateStore* stored) {
+  const Duration length = plan.window.length();
+  const TimePoint now = clock.now();
+  TimePoint start = now;
+  if (stored != nullptr && stored->identity() == identity()) {
+    if (std::optional<std::string> f = stored->flag("shifted_start")) {
+      long long ns = 0;
+      const auto [end, ec] = std::from_chars(f->data(), f->data() + f->size(), ns);
+      if (ec != std::errc{} || end != f->data() + f->size()) {
+        metrics.on_error("state_store_flag");
+        spdlog::error("the stored shifted_start '{}' is not a time: the window starts now", *f);
+      } else if (TimePoint stored_start{Duration{ns}}; stored_start + length > now) {
+        start = stored_start;
+      }
     }
-    store = std::move(opened).value();
+  }
+  shift_is_new = start == now;
+  plan.window.start.at = start;
+  plan.window.end.at = start + length;
+  spdlog::info("--start-now: the window runs {} to {} ({}), point of no return {}",
+               format_clock(plan.window.start.at, plan.window.offset()),
+               format_clock(plan.window.end.at, plan.window.offset()),
+               format_offset(plan.window.offset()),
+               format_clock(plan.window.point_of_no_return(), plan.window.offset()));
+}
+
+Status AgentRuntime::Impl::open_store(bool reload) {
+  if (Status s = open_store_file(); !s.ok()) {
+    return s;
   }
   if (store->recovered() && !reload) {
     // Issue 14, item 11: a watch without last night's history beats no watch.
@@ -679,10 +806,7 @@ Status AgentRuntime::Impl::open_store(bool reload) {
   };
   timeline_store = std::make_unique<StoreTimeline>(*store, on_error);
   outbox = std::make_unique<StoreOutbox>(*store, on_error);
-  // The state belongs to one plan's window; a different release or window starts afresh.
-  const std::string identity = plan.header.project + "|" + plan.header.release + "|" +
-                               format_rfc3339(plan.window.start.at, plan.window.offset()) +
-                               (options.start_now ? "|start-now" : "");
+  const std::string identity = this->identity();
   const std::string stored = store->identity();
   if (!stored.empty() && stored != identity) {
     std::string suffix = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
@@ -699,27 +823,10 @@ Status AgentRuntime::Impl::open_store(bool reload) {
   if (Status s = store->set_identity(identity); !s.ok()) {
     return s;
   }
-  if (options.start_now) {
-    // Keep the rehearsal's shifted window across restarts while it lasts.
-    const Duration length = plan.window.length();
-    const TimePoint now = clock.now();
-    TimePoint start = now;
-    if (auto f = store->flag("shifted_start")) {
-      TimePoint stored_start{Duration{std::stoll(*f)}};
-      if (stored_start + length > now) {
-        start = stored_start;
-      }
-    }
-    if (start == now) {
-      (void)store->set_flag("shifted_start", std::to_string(start.time_since_epoch().count()));
-    }
-    plan.window.start.at = start;
-    plan.window.end.at = start + length;
-    spdlog::info("--start-now: the window runs {} to {} ({}), point of no return {}",
-                 format_clock(plan.window.start.at, plan.window.offset()),
-                 format_clock(plan.window.end.at, plan.window.offset()),
-                 format_offset(plan.window.offset()),
-                 format_clock(plan.window.point_of_no_return(), plan.window.offset()));
+  if (options.start_now && shift_is_new) {
+    // Kept across restarts while the rehearsal's window lasts (shift_window).
+    (void)store->set_flag("shifted_start",
+                          std::to_string(plan.window.start.at.time_since_epoch().count()));
   }
   // Restore: acts from the timeline, baselines, episodes (with their breaches), flags.
   const std::size_t n = store->event_count();
@@ -737,7 +844,7 @@ Status AgentRuntime::Impl::open_store(bool reload) {
   const bool final_sent = store->flag("final_sent").has_value();
   for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
     if (auto it = baselines.find(plan.triggers[i].id); it != baselines.end()) {
-      watch.evaluator().restore_baseline(i, it->second);
+      watch->evaluator().restore_baseline(i, it->second);
       baselines_saved = true;
     }
   }
@@ -748,13 +855,13 @@ Status AgentRuntime::Impl::open_store(bool reload) {
     }
     for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
       if (plan.triggers[i].id == e.trigger) {
-        watch.evaluator().restore_breach(i, e.severity, e.opened_at);
+        watch->evaluator().restore_breach(i, e.severity, e.opened_at);
         ++open_breaches;
       }
     }
   }
-  watch.restore_acts(acts);
-  watch.paging().restore(episodes, final_sent, last_recommendation(events));
+  watch->restore_acts(acts);
+  watch->paging().restore(episodes, final_sent, last_recommendation(events));
   final_flag_saved = final_sent;
   timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});
   if (reload) {
@@ -779,11 +886,11 @@ Status AgentRuntime::Impl::open_store(bool reload) {
   return {};
 }
 
-// A person's act, echoed to the channels (act_echo). Called under the watch's lock with the
+// A person's act, echoed to the channels (act_echo). Called on the tick strand with the
 // timeline event the API recorded.
 void AgentRuntime::Impl::echo_act(const record::TimelineEvent& event) {
   const TimePoint now = clock.now();
-  std::optional<ActEcho> echo = act_echo(event, watch, now, ++act_seq);
+  std::optional<ActEcho> echo = act_echo(event, *watch, now, ++act_seq);
   if (!echo) {
     return;
   }
@@ -821,7 +928,7 @@ void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
         ++clock_state.steps;  // taken at once (settle 0): never reported as detected
       }
       clock_state.pending.reset();
-      watch.shift(e.by);
+      watch->shift(e.by);
       if (dispatcher) {
         dispatcher->clock_stepped(e.by);
       }
@@ -830,7 +937,7 @@ void AgentRuntime::Impl::on_clock_event(const ClockGuard::Event& e) {
                    "`for`, acknowledgement, repeat and escalation timers keep the time that "
                    "really passed, the window ({} to {}) is read on the new clock",
                    step, format_rfc3339(e.wall, off), format_clock(plan.window.start.at, off),
-                   format_clock(watch.decision().window_end, off));
+                   format_clock(watch->decision().window_end, off));
       break;
     case ClockGuard::Outcome::kReverted:
       clock_state.pending.reset();
@@ -875,19 +982,19 @@ void AgentRuntime::Impl::persist(TimePoint now) {
       }
       return s.ok();
     };
-    if (!baselines_saved && watch.evaluator().baselines_frozen()) {
+    if (!baselines_saved && watch->evaluator().baselines_frozen()) {
       bool all = true;
       for (std::size_t i = 0; i < plan.triggers.size(); ++i) {
-        if (auto b = watch.evaluator().baseline(i)) {
+        if (auto b = watch->evaluator().baseline(i)) {
           all = wrote(store->save_baseline(plan.triggers[i].id, *b, now)) && all;
         }
       }
       baselines_saved = all;
     }
     if (episodes_unsaved) {
-      episodes_unsaved = !wrote(store->save_episodes(watch.paging().episodes()));
+      episodes_unsaved = !wrote(store->save_episodes(watch->paging().episodes()));
     }
-    if (!final_flag_saved && watch.paging().final_sent()) {
+    if (!final_flag_saved && watch->paging().final_sent()) {
       final_flag_saved = wrote(store->set_flag("final_sent", "1"));
     }
     if (failure.empty()) {
@@ -917,6 +1024,7 @@ void AgentRuntime::run() {
   for (auto& t : threads) {
     t.join();
   }
+  m.join_api_threads();
 }
 
 void AgentRuntime::start() {
@@ -925,6 +1033,10 @@ void AgentRuntime::start() {
     return;
   }
   m.work.emplace(m.io.get_executor());
+  m.api_work.emplace(m.api_io.get_executor());
+  for (int i = 0; i < std::max(1, m.options.io_threads); ++i) {
+    m.api_threads.emplace_back([&m] { m.api_io.run(); });
+  }
   if (sd_watchdog_enabled(0, &m.watchdog_usec) <= 0) {
     m.watchdog_usec = 0;
   }
@@ -985,6 +1097,7 @@ void AgentRuntime::Impl::shut_down(bool keep_listener) {
     }
   }
   asio::post(m.io, [&m] { m.work.reset(); });
+  asio::post(m.api_io, [&m] { m.api_work.reset(); });
 }
 
 }  // namespace backout::agent

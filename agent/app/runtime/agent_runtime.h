@@ -1,8 +1,10 @@
 // The running agent: an Asio io_context with a few threads; one collector per source on its own
-// strand feeding the watch's lock-free windows; a scheduler tick that evaluates every trigger,
-// updates /metrics, writes the timeline and hands pages to the dispatcher (a source going down
-// or back is evaluated at once, out of turn); the HTTP server with /metrics, health, the status
-// API (built on request) and the human acts.
+// strand feeding the watch's lock-free windows; a scheduler tick on the tick strand that
+// evaluates every trigger, updates /metrics, writes the timeline and hands pages to the
+// dispatcher (a source going down or back is evaluated at once, out of turn); the HTTP server,
+// on threads of its own, with /metrics, health, the status API (built on request) and the human
+// acts. The watch lives on the tick strand: an act or a status request is run there, between
+// ticks, so no lock guards it and none is held across the store's writes or a page's rendering.
 //
 // Thread-safety: prepare() and run() from one thread; stop() from any thread (signal handlers
 // post it). Time: wall-clock time from the injected Clock (the plan's window is wall-clock);
@@ -29,7 +31,12 @@ namespace backout::agent {
 
 struct RuntimeOptions {
   Duration tick = std::chrono::milliseconds{250};
+  /// Threads of the io_context (collectors, ticks, deliveries), and as many again for the HTTP
+  /// server.
   int io_threads = 2;
+  /// How long an API request (an act, the status) waits for the watch to take it before it is
+  /// refused with 503; a tick takes milliseconds, so only a stalled watch makes one wait.
+  Duration watch_wait = std::chrono::seconds{10};
   /// Overrides server.listen (tests: "127.0.0.1:0").
   std::optional<std::string> listen;
   /// Rehearsal: the window starts now and keeps its length. A restart during that window keeps
@@ -88,7 +95,8 @@ class AgentRuntime {
   /// Starts collectors, the scheduler and the dispatcher and runs until stop(); returns after
   /// every thread has finished (within a second of stop()).
   void run();
-  /// start() without the threads: a test runs io() itself (ManualTime::advance(d, io())).
+  /// start() without the io_context's threads: a test runs io() itself
+  /// (ManualTime::advance(d, io())); the HTTP server's threads are started.
   void start();
   boost::asio::io_context& io();
   /// Asks run() to return. Idempotent; safe from any thread.
