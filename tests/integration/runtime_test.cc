@@ -225,5 +225,29 @@ TEST_F(RuntimeTest, AnActTheWatchDoesNotTakeInTimeIsRefusedAndNeverApplied) {
   backout::testing::ManualTime::settle(io);
 }
 
+// --start-now (a rehearsal): the window starts now and keeps its length; a restart within that
+// window keeps the shifted start (the store remembers it), one after it shifts afresh.
+TEST_F(RuntimeTest, ARehearsalKeepsItsShiftedWindowAcrossARestartUntilThatWindowEnds) {
+  const TimePoint first = parse_rfc3339("2026-12-04T21:00:00+01:00")->at;
+  RuntimeOptions options;
+  options.tick = seconds{1};
+  options.listen = "127.0.0.1:0";
+  options.start_now = true;
+  auto feed = std::make_shared<FakeFeed>();
+  auto delivered = std::make_shared<std::vector<std::string>>();
+  auto window_start_at = [&](TimePoint wall) {
+    backout::testing::ManualTime time(wall);
+    AgentRuntime runtime(plan(), options, time, fakes(feed, delivered));
+    const Status prepared = runtime.prepare();
+    EXPECT_TRUE(prepared.ok()) << prepared.error();
+    EXPECT_EQ(runtime.plan().window.length(), minutes{75});
+    return runtime.plan().window.start.at;
+  };
+  EXPECT_EQ(window_start_at(first), first);
+  EXPECT_EQ(window_start_at(first + minutes{30}), first) << "a restart within it keeps it";
+  EXPECT_EQ(window_start_at(first + minutes{80}), first + minutes{80}) << "that window ended";
+  EXPECT_EQ(window_start_at(first + minutes{90}), first + minutes{80});
+}
+
 }  // namespace
 }  // namespace backout::agent
