@@ -1,0 +1,89 @@
+// The plan loader's state while one plan is read: the sections (plan/sections/*.cc, one file per
+// section of the plan file) fill `plan_` through the YAML cursor's readers; run() (plan_loader.cc)
+// reads the top level in dependency order and cross-checks. Internal to agent/plan. One per load;
+// not thread-safe.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "backout/core/kind_spec.h"
+#include "backout/rules/plan.h"
+#include "plan/plan_loader.h"
+#include "plan/yaml_cursor.h"
+
+namespace backout::plan::detail {
+
+using rules::Severity;
+
+class Loader : public YamlCursor {
+ public:
+  Loader(std::string_view text, std::string path, const KindCatalog& kinds)
+      : YamlCursor(text, path),
+        path_(std::move(path)),
+        kinds_(kinds.sources),
+        channel_kinds_(kinds.channels) {}
+
+  LoadResult run();
+
+ private:
+  /// A role from contacts; an unknown one is reported with a did-you-mean.
+  std::optional<std::string> role(const Entry& e, const std::string& path);
+
+  // --- sections ----------------------------------------------------------------------------
+  void load_plan_header(const Entry& e);
+  void load_window(const Entry& e);
+  void load_contacts(const Entry& e);
+  void load_authority(const Entry& e);
+  void load_sources(const Entry& e);
+  void load_source(const Entry& e);
+  std::optional<OptionValue> option_value(const OptionSpec& spec, const Entry& e,
+                                          const std::string& path);
+  void load_triggers(const Entry& e);
+  void load_trigger(const YAML::Node& node, std::size_t index);
+  void check_measure(const rules::Measure& m, const Entry& e, const std::string& path);
+  void check_condition(const rules::Trigger& t, const rules::Level& level, const Entry& e,
+                       const std::string& path);
+  void load_early(rules::Trigger& t, const Entry* e, const std::string& path);
+  void load_notify(const Entry& e);
+  std::optional<rules::Channel> load_channel(const Entry& e);
+  const KindSpec* chat_kind(const Entry& kind, const std::string& path);
+  /// A kind's options from a source's or a notify entry's keys: values, defaults, required
+  /// keys, secrets and the kind's own cross-checks; false if any was wrong (reported).
+  bool read_options(const KindSpec& spec, const Entries& all, Pos where, const std::string& path,
+                    KindOptions& out);
+  void load_server(const Entry& e);
+  void cross_checks(const Entries& top);
+
+  const KindSpec* kind_spec(const std::string& kind) const {
+    for (const auto& k : kinds_) {
+      if (k.kind == kind) {
+        return &k;
+      }
+    }
+    return nullptr;
+  }
+
+  std::string path_;
+  std::span<const KindSpec> kinds_;          // source kinds
+  std::span<const KindSpec> channel_kinds_;  // channel kinds (notify entries)
+  rules::Plan plan_;
+  bool window_ok_ = false;
+  std::set<std::string> broken_sources_;  // sources with errors: no series checks against them
+  std::map<std::string, Pos> contact_pos_;
+  std::map<std::string, std::size_t> source_index_;  // id -> plan_.sources index
+  std::vector<std::string> source_ids_;              // for messages, built on first need
+  std::vector<std::string> roles_;                   // for messages, built on first need
+  std::set<Severity> authority_written_;  // severities under `authority`, valid or not
+  const KindSpec* current_spec_ = nullptr;  // kind of the source being loaded
+  std::map<std::string, Pos> trigger_pos_;
+  std::vector<std::pair<Severity, Pos>> used_severities_;
+};
+
+}  // namespace backout::plan::detail

@@ -1,0 +1,472 @@
+// The plan file's `triggers` section: measure, window, levels (`when`), severity, `for`,
+// `min_count`, `clear_after` and early detection, each checked against its sources.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <regex>
+#include <string>
+
+#include "backout/core/text.h"
+#include "backout/rules/expression_parser.h"
+#include "plan/loader.h"
+
+namespace backout::plan::detail {
+
+const KeyList kTriggerKeys = {"id",       "name",      "measure",     "over",
+                                  "when",     "severity",  "for",         "min_count",
+                                  "early",    "clear_after"};
+
+void Loader::load_triggers(const Entry& e) {
+  if (is_null(e.value) || (e.value.IsSequence() && e.value.size() == 0)) {
+    error(e.key_pos, "triggers: no trigger; the plan would watch nothing");
+    return;
+  }
+  if (!e.value.IsSequence()) {
+    error(pos(e.value), "triggers must be a list, each item starting with '- id: ...'");
+    return;
+  }
+  for (std::size_t i = 0; i < e.value.size(); ++i) {
+    load_trigger(e.value[i], i);
+  }
+}
+
+void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
+  Pos where = pos(node);
+  std::string path = "triggers[" + std::to_string(index + 1) + "]";
+  if (!node.IsMap()) {
+    error(where, path + " must be a map with id, name, measure, over, when, severity, ...");
+    return;
+  }
+  // Name the trigger by its id in every message about it (`triggers.error_rate.when`), also for
+  // the key checks below, which run before the id itself is validated.
+  for (const auto& kv : node) {
+    const YAML::Node key = kv.first;
+    const YAML::Node value = kv.second;
+    if (key.IsScalar() && key.Scalar() == "id" && !is_null(value) && value.IsScalar() &&
+        is_identifier(value.Scalar()) && trigger_pos_.count(value.Scalar()) == 0) {
+      path = "triggers." + value.Scalar();
+      break;
+    }
+  }
+  const std::size_t errors_before = diag_.error_count();
+  Entries es = entries(node, where, path, kTriggerKeys, "a map");
+  // An unknown or duplicate key (say `min_cout`) makes the advice below about missing keys noise.
+  const bool keys_ok = diag_.error_count() == errors_before;
+  rules::Trigger t;
+  bool ok = keys_ok;
+  if (const Entry* id = find(es, "id")) {
+    if (auto s = scalar(*id, path + ".id", "an identifier such as login_failure_rate")) {
+      if (!is_identifier(*s)) {
+        error(value_pos(*id), path + ".id: '" + *s +
+                                  "' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+        ok = false;
+      } else if (auto prev = trigger_pos_.find(*s); prev != trigger_pos_.end()) {
+        error(value_pos(*id), path + ".id: duplicate trigger id '" + *s + "' (first at line " +
+                                  std::to_string(prev->second.line) + ")");
+        ok = false;
+      } else {
+        t.id = *s;
+        trigger_pos_[*s] = value_pos(*id);
+      }
+    } else {
+      ok = false;
+    }
+  } else {
+    if (!was_offered(path, "id")) {
+      error(where, path + ": missing 'id' (a short name such as login_failure_rate)");
+    }
+    ok = false;
+  }
+  t.name = t.id;
+  if (const Entry* x = find(es, "name")) {
+    if (auto s = scalar(*x, path + ".name", "text")) {
+      t.name = *s;
+    }
+  }
+  t.over = std::chrono::minutes{5};
+  if (const Entry* x = find(es, "over")) {
+    if (auto d = duration(*x, path + ".over", std::chrono::seconds{1})) {
+      t.over = *d;
+    } else {
+      ok = false;
+    }
+  }
+  if (const Entry* x = find(es, "for")) {
+    if (auto d = duration(*x, path + ".for")) {
+      t.for_duration = *d;
+    } else {
+      ok = false;
+    }
+  }
+  t.clear_after = std::max<Duration>(t.for_duration, std::chrono::seconds{30});
+  if (const Entry* x = find(es, "clear_after")) {
+    if (auto d = duration(*x, path + ".clear_after")) {
+      t.clear_after = *d;
+    } else {
+      ok = false;
+    }
+  }
+  bool measure_ok = false;
+  const Entry* measure = find(es, "measure");
+  if (measure != nullptr) {
+    if (auto s = scalar(*measure, path + ".measure", "a measure such as ratio(a, b) or p95(s)")) {
+      auto parsed = rules::parse_measure(*s);
+      if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
+        error(inner_pos(*measure, err->pos), path + ".measure: " + err->message);
+        ok = false;
+      } else {
+        t.measure = std::get<rules::Measure>(std::move(parsed));
+        measure_ok = true;
+        check_measure(t.measure, *measure, path + ".measure");
+      }
+    } else {
+      ok = false;
+    }
+  } else {
+    if (!was_offered(path, "measure")) {
+      error(where, path +
+                       ": missing 'measure' (e.g. measure: ratio(portal.failed_total, "
+                       "portal.requests_total))");
+    }
+    ok = false;
+  }
+  // when + severity: either one condition and its `severity`, or a map severity -> condition.
+  // Both halves are checked even when the other is wrong, so that every mistake is reported.
+  const Entry* when = find(es, "when");
+  const Entry* severity = find(es, "severity");
+  const bool per_severity = when != nullptr && !is_null(when->value) && when->value.IsMap();
+  std::optional<Severity> sev;
+  if (when == nullptr) {
+    if (!was_offered(path, "when")) {
+      error(where, path + ": missing 'when' (the breach condition, e.g. when: \"> 5%\")");
+    }
+    ok = false;
+  }
+  if (!per_severity) {
+    if (severity == nullptr) {
+      if (!was_offered(path, "severity")) {
+        error(where, path +
+                         ": missing 'severity' (critical, major, minor or discretionary), "
+                         "e.g. severity: major");
+      }
+      ok = false;
+    } else if (auto sv = scalar(*severity, path + ".severity",
+                                "critical, major, minor or discretionary")) {
+      sev = rules::parse_severity(*sv);
+      if (sev) {
+        used_severities_.emplace_back(*sev, value_pos(*severity));
+      } else {
+        std::string msg = path + ".severity: '" + *sv + "' is not a severity";
+        if (auto near = closest_match(*sv, {"critical", "major", "minor", "discretionary"})) {
+          msg += "; did you mean '" + *near + "'?";
+        } else {
+          msg += "; use critical, major, minor or discretionary";
+        }
+        error(value_pos(*severity), msg);
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (per_severity) {
+    if (severity != nullptr) {
+      error(severity->key_pos, path + ".severity: with a 'when' per severity, the severities are "
+                                      "its keys; remove 'severity'");
+      ok = false;
+    }
+    Entries levels = entries(when->value, when->key_pos, path + ".when",
+                             {"critical", "major", "discretionary", "minor"},
+                             "a condition or a map severity: condition");
+    if (levels.empty()) {
+      error(when->key_pos, path + ".when: no condition; e.g. when: { critical: \"> 25%\", "
+                                  "major: \"> 1%\" }");
+      ok = false;
+    }
+    for (const Entry& l : levels) {
+      rules::Level level;
+      level.severity = *rules::parse_severity(l.key);
+      auto s = scalar(l, path + ".when." + l.key, "a condition such as \"> 5%\"");
+      if (!s) {
+        ok = false;
+        continue;
+      }
+      auto parsed = rules::parse_condition(*s);
+      if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
+        error(inner_pos(l, err->pos), path + ".when." + l.key + ": " + err->message);
+        ok = false;
+        continue;
+      }
+      level.condition = std::get<rules::Condition>(std::move(parsed));
+      if (measure_ok) {
+        check_condition(t, level, l, path + ".when." + l.key);
+      }
+      used_severities_.emplace_back(level.severity, l.key_pos);
+      t.levels.push_back(std::move(level));
+    }
+    std::stable_sort(t.levels.begin(), t.levels.end(),
+                     [](const rules::Level& a, const rules::Level& b) {
+                       return a.severity > b.severity;
+                     });
+  } else if (when != nullptr) {
+    auto s = scalar(*when, path + ".when", "a condition such as \"> 5%\"");
+    if (!s) {
+      ok = false;
+    } else {
+      auto parsed = rules::parse_condition(*s);
+      if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
+        error(inner_pos(*when, err->pos), path + ".when: " + err->message);
+        ok = false;
+      } else {
+        rules::Level level;
+        level.condition = std::get<rules::Condition>(std::move(parsed));
+        level.severity = sev.value_or(Severity::kMajor);
+        if (measure_ok) {
+          check_condition(t, level, *when, path + ".when");
+        }
+        t.levels.push_back(std::move(level));
+      }
+    }
+  }
+  if (const Entry* x = find(es, "min_count")) {
+    if (auto n = integer(*x, path + ".min_count", 0, INT64_MAX)) {
+      t.min_count = static_cast<std::uint64_t>(*n);
+      if (measure_ok && !t.measure.has_count() && *n > 0) {
+        warning(x->key_pos, path + ".min_count: " + t.measure.function +
+                                "() has no count of observations; min_count has no effect");
+      }
+    } else {
+      ok = false;
+    }
+  } else if (keys_ok && measure_ok && t.measure.kind == rules::MeasureKind::kRatio) {
+    warning(measure->key_pos, path + ": ratio() without min_count: one failure out of one "
+                                     "attempt is 100%; set min_count (e.g. 50) so that a quiet "
+                                     "minute cannot trigger a backout");
+  }
+  load_early(t, find(es, "early"), path);
+  // Levels of a multi-level `when` that can never apply.
+  for (std::size_t i = 0; i + 1 < t.levels.size(); ++i) {
+    const auto& hi = t.levels[i];
+    for (std::size_t j = i + 1; j < t.levels.size(); ++j) {
+      const auto& lo = t.levels[j];
+      if (hi.condition.relative || lo.condition.relative ||
+          hi.condition.upward() != lo.condition.upward()) {
+        continue;
+      }
+      bool shadowed = hi.condition.upward() ? lo.condition.value >= hi.condition.value
+                                            : lo.condition.value <= hi.condition.value;
+      if (shadowed && when != nullptr) {
+        warning(when->key_pos,
+                path + ".when: " + std::string(rules::to_string(lo.severity)) + " (" +
+                    lo.condition.text + ") can never apply: " +
+                    std::string(rules::to_string(hi.severity)) + " (" + hi.condition.text +
+                    ") is checked first and is met before it");
+      }
+    }
+  }
+  if (ok && measure_ok) {
+    if (t.for_duration > t.over && find(es, "for") != nullptr) {
+      warning(find(es, "for")->key_pos,
+              path + ".for: " + format_duration(t.for_duration) + " is longer than over (" +
+                  format_duration(t.over) + "); the breach must outlast its own window");
+    }
+    if (window_ok_) {
+      const rules::Window& w = plan_.window;
+      Duration to_pnr = w.point_of_no_return() - w.start.at;
+      if (t.measure.kind != rules::MeasureKind::kValue && t.over + t.for_duration > to_pnr) {
+        warning(where, path + ": over (" + format_duration(t.over) + ") plus for (" +
+                           format_duration(t.for_duration) + ") is longer than the " +
+                           format_duration(to_pnr) +
+                           " from the window start to the point of no return; a fault that "
+                           "starts with the window is confirmed only after that point");
+      }
+      if (t.relative() && w.baseline > Duration{0} && t.over > w.baseline &&
+          t.measure.kind != rules::MeasureKind::kValue) {
+        warning(where, path + ": its window (over: " + format_duration(t.over) +
+                           ") is longer than window.baseline (" + format_duration(w.baseline) +
+                           "); the baseline is measured over the shorter period");
+      }
+    }
+  }
+  if (ok && !t.levels.empty()) {
+    plan_.triggers.push_back(std::move(t));
+  }
+}
+
+void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::string& path) {
+  for (const rules::SeriesSelector& sel : m.args) {
+    auto found = source_index_.find(sel.source);
+    if (found == source_index_.end()) {
+      if (source_ids_.size() != plan_.sources.size()) {
+        source_ids_.clear();
+        for (const auto& s : plan_.sources) {
+          source_ids_.push_back(s.id);
+        }
+      }
+      const std::vector<std::string>& ids = source_ids_;
+      std::string msg = "unknown source '" + sel.source + "'";
+      if (auto near = suggest(sel.source, ids)) {
+        msg += "; did you mean '" + *near + "'?";
+      } else if (!ids.empty()) {
+        msg += "; sources are " + list_some(ids);
+      }
+      error(inner_pos(e, sel.pos), path + ": " + msg);
+      continue;
+    }
+    const Source* src = &plan_.sources[found->second];
+    for (const rules::LabelMatcher& lm : sel.matchers) {
+      if (lm.op == rules::MatchOp::kRegex || lm.op == rules::MatchOp::kNotRegex) {
+        try {
+          std::regex re(lm.value, std::regex::ECMAScript);
+        } catch (const std::regex_error& ex) {
+          error(inner_pos(e, lm.pos), path + ": label regex \"" + lm.value +
+                                          "\" does not compile: " + ex.what());
+        }
+      }
+    }
+    if (broken_sources_.count(sel.source) != 0) {
+      continue;
+    }
+    const KindSpec* spec = kind_spec(src->kind);
+    if (spec == nullptr) {
+      continue;
+    }
+    bool probe_fn = m.kind == rules::MeasureKind::kFailures ||
+                    m.kind == rules::MeasureKind::kAvailability;
+    if (probe_fn) {
+      if (!spec->has_up) {
+        error(inner_pos(e, sel.pos), path + ": " + m.function + "() needs a source that is "
+                                           "probed or scraped; '" + sel.source + "' is a " +
+                                           src->kind + " source, which has no up/down outcome");
+      }
+      continue;
+    }
+    std::vector<std::string> series;
+    bool any = true;
+    if (spec->series) {
+      if (auto list = spec->series(src->options)) {
+        series = *list;
+        any = false;
+      }
+    }
+    if (spec->has_up) {
+      for (const char* implied : {"up", "duration"}) {
+        if (std::find(series.begin(), series.end(), implied) == series.end()) {
+          series.emplace_back(implied);
+        }
+      }
+    }
+    if (!any && std::find(series.begin(), series.end(), sel.metric) == series.end()) {
+      std::string msg = "source '" + sel.source + "' (" + src->kind + ") has no series '" +
+                        sel.metric + "'";
+      if (auto near = suggest(sel.metric, series)) {
+        msg += "; did you mean '" + *near + "'?";
+      } else {
+        msg += "; it has " + list_some(series);
+      }
+      error(inner_pos(e, sel.metric_pos), path + ": " + msg);
+    }
+  }
+}
+
+void Loader::check_condition(const rules::Trigger& t, const rules::Level& level, const Entry& e,
+                             const std::string& path) {
+  const rules::Condition& c = level.condition;
+  const rules::Measure& m = t.measure;
+  Pos p = inner_pos(e, 0);
+  if (c.relative) {
+    if (window_ok_ && plan_.window.baseline == Duration{0}) {
+      error(p, path + ": '" + c.text + "' compares with a baseline, but window.baseline is 0; "
+                                       "set window.baseline (e.g. 30m)");
+    }
+    return;
+  }
+  std::string fn = m.function + "()";
+  if (m.is_fraction()) {
+    if (c.unit != rules::ThresholdUnit::kPercent) {
+      error(p, path + ": " + fn + " is a share; write the threshold as a percentage, e.g. \"" +
+                   std::string(rules::to_string(c.op)) + " 5%\"");
+    } else if (c.value > 1.0) {
+      error(p, path + ": " + c.text + " can never be reached; a share is at most 100%");
+    }
+  } else if (m.is_latency()) {
+    if (c.unit != rules::ThresholdUnit::kSeconds) {
+      error(p, path + ": " + fn + " is a duration; give the threshold a time unit, e.g. \"" +
+                   std::string(rules::to_string(c.op)) + " 10s\" or \"" +
+                   std::string(rules::to_string(c.op)) + " 500ms\"");
+    }
+  } else if (m.kind != rules::MeasureKind::kValue) {
+    if (c.unit != rules::ThresholdUnit::kNone) {
+      std::string what = m.kind == rules::MeasureKind::kFailures ? "counts failed checks"
+                         : m.kind == rules::MeasureKind::kRate  ? "is a rate per second"
+                                                                 : "is a count";
+      error(p, path + ": " + fn + " " + what + "; write a plain number, e.g. \"> 0\"");
+    }
+  }
+  if (m.kind == rules::MeasureKind::kAvailability && c.upward()) {
+    warning(p, path + ": availability " + c.text +
+                   " fires when the source is up; did you mean \"< ...\"?");
+  }
+  if (m.kind == rules::MeasureKind::kFailures && !c.upward()) {
+    warning(p, path + ": failures " + c.text +
+                   " fires when there are few failures; did you mean \"> ...\"?");
+  }
+}
+
+void Loader::load_early(rules::Trigger& t, const Entry* e, const std::string& path) {
+  const rules::Measure& m = t.measure;
+  // Eligible: ratio and availability in either direction (the CUSUM watches the share of the
+  // bad outcome), pNN against an upper bound (the share of observations above it).
+  auto eligible = [&]() {
+    if (t.levels.empty()) {
+      return false;
+    }
+    if (m.kind == rules::MeasureKind::kRatio || m.kind == rules::MeasureKind::kAvailability) {
+      return true;
+    }
+    if (m.kind == rules::MeasureKind::kQuantile) {
+      return std::all_of(t.levels.begin(), t.levels.end(),
+                         [](const rules::Level& l) { return l.condition.upward(); });
+    }
+    return false;
+  };
+  t.early.enabled = eligible();
+  if (e == nullptr) {
+    return;
+  }
+  std::string epath = path + ".early";
+  bool want = false;
+  if (!is_null(e->value) && e->value.IsMap()) {
+    Entries es = entries(e->value, e->key_pos, epath, {"shift"}, "on, off or { shift: N }");
+    want = true;
+    if (const Entry* s = find(es, "shift")) {
+      auto text = scalar(*s, epath + ".shift", "a number above 1, e.g. 2");
+      if (text) {
+        char* end = nullptr;
+        double v = std::strtod(text->c_str(), &end);
+        if (end == text->c_str() || *end != '\0' || !(v > 1.0) || v > 100) {
+          error(value_pos(*s), epath + ".shift: '" + *text +
+                                   "' must be a number above 1 (the multiple of the threshold "
+                                   "rate to detect, default 2)");
+        } else {
+          t.early.shift = v;
+        }
+      }
+    }
+  } else {
+    auto b = boolean(*e, epath);
+    if (!b) {
+      return;
+    }
+    want = *b;
+  }
+  if (want && !eligible()) {
+    error(e->key_pos, epath + ": early detection works on ratio(), availability() and pNN() "
+                              "with a '>' threshold; remove 'early' or set it to off");
+    t.early.enabled = false;
+    return;
+  }
+  t.early.enabled = want;
+}
+
+}  // namespace backout::plan::detail
