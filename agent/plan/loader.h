@@ -60,6 +60,10 @@ class Loader : public YamlCursor {
                     KindOptions& out);
   void load_server(const Entry& e);
   void cross_checks(const Entries& top);
+  /// rules::lint() over the finished plan, each finding shown at its key's anchor.
+  void lint();
+  /// Where a finding about plan key `key` ("triggers.error_rate.for") is shown.
+  void anchor(const std::string& key, Pos p) { anchors_[key] = p; }
 
   const KindSpec* kind_spec(const std::string& kind) const {
     for (const auto& k : kinds_) {
@@ -80,10 +84,11 @@ class Loader : public YamlCursor {
   std::map<std::string, std::size_t> source_index_;  // id -> plan_.sources index
   std::vector<std::string> source_ids_;              // for messages, built on first need
   std::vector<std::string> roles_;                   // for messages, built on first need
-  std::set<Severity> authority_written_;  // severities under `authority`, valid or not
-  const KindSpec* current_spec_ = nullptr;  // kind of the source being loaded
+  std::set<Severity> authority_written_;             // severities under `authority`, valid or not
+  const KindSpec* current_spec_ = nullptr;           // kind of the source being loaded
   std::map<std::string, Pos> trigger_pos_;
   std::vector<std::pair<Severity, Pos>> used_severities_;
+  std::map<std::string, Pos> anchors_;
 };
 
 }  // namespace backout::plan::detail

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "backout/rules/lint.h"
 #include "plan/loader.h"
 
 namespace backout::plan {
@@ -20,14 +21,14 @@ namespace detail {
 
 // --- top level ------------------------------------------------------------------------------
 
-const KeyList kTopKeys = {"version", "plan",    "window", "contacts",  "authority",
-                              "sources", "triggers", "notify", "server",   "state_dir"};
+const KeyList kTopKeys = {"version", "plan",     "window", "contacts", "authority",
+                          "sources", "triggers", "notify", "server",   "state_dir"};
 
 LoadResult Loader::run() {
   LoadResult result;
   if (text_.size() > kMaxPlanBytes) {
-    error({1, 1}, "the plan is " + std::to_string(text_.size()) +
-                      " bytes; plans are limited to 4 MiB");
+    error({1, 1},
+          "the plan is " + std::to_string(text_.size()) + " bytes; plans are limited to 4 MiB");
   }
   int deep_line = 0;
   if (!diag_.has_errors() && nesting_too_deep(text_, &deep_line)) {
@@ -95,8 +96,8 @@ LoadResult Loader::run() {
         if (const Entry* v = find(top, "version")) {
           if (auto n = integer(*v, "version", 0, INT32_MAX, "a whole number; write version: 1")) {
             if (*n != 1) {
-              error(value_pos(*v), "version: this agent reads plan version 1, not " +
-                                       std::to_string(*n));
+              error(value_pos(*v),
+                    "version: this agent reads plan version 1, not " + std::to_string(*n));
             }
           }
         } else {
@@ -140,9 +141,10 @@ LoadResult Loader::run() {
         if (const Entry* e = find(top, "server")) {
           load_server(*e);
         } else {
-          warning({1, 1}, "no 'server': the API listens on 127.0.0.1:9750 and its POST "
-                          "endpoints (ack, fix-forward, decision, raise) are disabled without "
-                          "server.token_env");
+          warning({1, 1},
+                  "no 'server': the API listens on 127.0.0.1:9750 and its POST "
+                  "endpoints (ack, fix-forward, decision, raise) are disabled without "
+                  "server.token_env");
         }
         plan_.state_dir = "/var/lib/backout-agent";
         if (const Entry* e = find(top, "state_dir")) {
@@ -151,11 +153,11 @@ LoadResult Loader::run() {
           }
         }
         cross_checks(top);
+        lint();
       }
     } catch (const YAML::Exception& e) {
       // yaml-cpp throws on some malformed nodes; report, never crash.
-      error({std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
-            "YAML: " + e.msg);
+      error({std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1}, "YAML: " + e.msg);
     }
   }
   result.diagnostics = diag_.sorted();
@@ -175,12 +177,32 @@ void Loader::cross_checks(const Entries& top) {
     // A written but broken entry has its own errors; only a missing one is reported here.
     if (authority_written_.count(sev) == 0 && find(top, "authority") != nullptr &&
         sev == Severity::kDiscretionary) {
-      error(p, "severity discretionary is used but authority has no 'discretionary' entry; add "
-               "authority.discretionary: { decides: sponsor }");
+      error(p,
+            "severity discretionary is used but authority has no 'discretionary' entry; add "
+            "authority.discretionary: { decides: sponsor }");
     }
   }
   // Roles that are paged must have a chat handle (checked in contacts); contacts nobody uses are
   // fine (they are the plan's phone list).
+}
+
+void Loader::lint() {
+  // What could be read of a plan with errors is linted too (its broken triggers and authority
+  // entries are not in plan_), so that one `check` shows errors and warnings together.
+  for (const rules::LintFinding& f : rules::lint(plan_, window_ok_)) {
+    // The key's own position, else the nearest enclosing key's (`triggers.x` for
+    // `triggers.x.measure`), else the top of the file.
+    Pos p;
+    for (std::string key = f.key; !key.empty();) {
+      if (auto it = anchors_.find(key); it != anchors_.end()) {
+        p = it->second;
+        break;
+      }
+      const std::size_t dot = key.rfind('.');
+      key = dot == std::string::npos ? "" : key.substr(0, dot);
+    }
+    warning(p, f.message);
+  }
 }
 
 }  // namespace detail

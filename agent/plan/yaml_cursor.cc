@@ -134,7 +134,7 @@ bool nesting_too_deep(std::string_view text, int* line) {
 constexpr std::size_t kSuggestBudget = 50'000'000;
 
 std::optional<std::string> YamlCursor::suggest(std::string_view word,
-                                           const std::vector<std::string>& cands) {
+                                               const std::vector<std::string>& cands) {
   for (const std::string& c : cands) {
     suggest_work_ += word.size() + c.size();
   }
@@ -174,8 +174,8 @@ Entries YamlCursor::entries_any(const YAML::Node& map, Pos where, const std::str
     return out;
   }
   if (!map.IsMap()) {
-    error(pos(map), path + " must be " + what + ", not " +
-                        (map.IsSequence() ? "a list" : "a single value"));
+    error(pos(map),
+          path + " must be " + what + ", not " + (map.IsSequence() ? "a list" : "a single value"));
     return out;
   }
   (void)where;
@@ -202,7 +202,7 @@ Entries YamlCursor::entries_any(const YAML::Node& map, Pos where, const std::str
 }
 
 Entries YamlCursor::entries(const YAML::Node& map, Pos where, const std::string& path,
-                        const KeyList& allowed, const std::string& what) {
+                            const KeyList& allowed, const std::string& what) {
   Entries all = entries_any(map, where, path, what);
   Entries out;
   for (Entry& e : all) {
@@ -224,7 +224,7 @@ Entries YamlCursor::entries(const YAML::Node& map, Pos where, const std::string&
 }
 
 std::optional<std::string> YamlCursor::scalar(const Entry& e, const std::string& path,
-                                          const std::string& expected, bool allow_empty) {
+                                              const std::string& expected, bool allow_empty) {
   if (is_null(e.value)) {
     if (allow_empty) {
       return std::string();
@@ -233,8 +233,8 @@ std::optional<std::string> YamlCursor::scalar(const Entry& e, const std::string&
     return std::nullopt;
   }
   if (!e.value.IsScalar()) {
-    error(pos(e.value), path + ": expected " + expected + ", not " +
-                            (e.value.IsSequence() ? "a list" : "a map"));
+    error(pos(e.value),
+          path + ": expected " + expected + ", not " + (e.value.IsSequence() ? "a list" : "a map"));
     return std::nullopt;
   }
   std::string s = e.value.Scalar();
@@ -246,7 +246,7 @@ std::optional<std::string> YamlCursor::scalar(const Entry& e, const std::string&
 }
 
 std::optional<Duration> YamlCursor::duration(const Entry& e, const std::string& path,
-                                         Duration minimum) {
+                                             Duration minimum) {
   auto s = scalar(e, path, "a duration such as 30s, 5m or 1h30m");
   if (!s) {
     return std::nullopt;
@@ -258,8 +258,8 @@ std::optional<Duration> YamlCursor::duration(const Entry& e, const std::string& 
     return std::nullopt;
   }
   if (*d < minimum) {
-    error(value_pos(e), path + ": " + *s + " is too short; the minimum is " +
-                            format_duration(minimum));
+    error(value_pos(e),
+          path + ": " + *s + " is too short; the minimum is " + format_duration(minimum));
     return std::nullopt;
   }
   return d;
@@ -279,8 +279,8 @@ std::optional<ZonedTime> YamlCursor::timestamp(const Entry& e, const std::string
 }
 
 std::optional<std::int64_t> YamlCursor::integer(const Entry& e, const std::string& path,
-                                            std::int64_t lo, std::int64_t hi,
-                                            const std::string& noun) {
+                                                std::int64_t lo, std::int64_t hi,
+                                                const std::string& noun) {
   auto s = scalar(e, path, noun);
   if (!s) {
     return std::nullopt;
@@ -299,9 +299,9 @@ std::optional<std::int64_t> YamlCursor::integer(const Entry& e, const std::strin
     return std::nullopt;
   }
   if (v < lo || v > hi) {
-    std::string range = hi == INT64_MAX ? "at least " + std::to_string(lo)
-                                        : "between " + std::to_string(lo) + " and " +
-                                              std::to_string(hi);
+    std::string range = hi == INT64_MAX
+                            ? "at least " + std::to_string(lo)
+                            : "between " + std::to_string(lo) + " and " + std::to_string(hi);
     error(value_pos(e), path + ": " + *s + " is out of range; it must be " + range);
     return std::nullopt;
   }
@@ -324,17 +324,17 @@ std::optional<bool> YamlCursor::boolean(const Entry& e, const std::string& path)
   return std::nullopt;
 }
 
-
-std::optional<SecretRef> YamlCursor::secret(const Entries& es, const std::string& base,
-                                               Pos where, const std::string& path, bool required,
-                                               const std::string& hint) {
+std::optional<SecretRef> YamlCursor::secret(const Entries& es, const std::string& base, Pos where,
+                                            const std::string& path, bool required,
+                                            const std::string& hint) {
   const Entry* inline_value = find(es, base);
   const Entry* env = find(es, base + "_env");
   const Entry* file = find(es, base + "_file");
   if (inline_value != nullptr) {
-    error(inline_value->key_pos, path + "." + base + ": secrets are never written in the plan; "
-                                                     "give the name of an environment variable "
-                                                     "as " +
+    error(inline_value->key_pos, path + "." + base +
+                                     ": secrets are never written in the plan; "
+                                     "give the name of an environment variable "
+                                     "as " +
                                      base + "_env or a file as " + base + "_file");
     return std::nullopt;
   }

@@ -145,8 +145,7 @@ class YamlCursor {
                                       std::int64_t hi, const std::string& noun = "a whole number");
   std::optional<bool> boolean(const Entry& e, const std::string& path);
   std::optional<SecretRef> secret(const Entries& es, const std::string& base, Pos where,
-                                         const std::string& path, bool required,
-                                         const std::string& hint);
+                                  const std::string& path, bool required, const std::string& hint);
 
  protected:
   std::string_view text_;

@@ -41,18 +41,20 @@ std::optional<std::string> Loader::role(const Entry& e, const std::string& path)
 void Loader::load_contacts(const Entry& e) {
   Entries roles = entries_any(e.value, e.key_pos, "contacts", "a map of role: {name, chat, ...}");
   if (is_null(e.value) || (e.value.IsMap() && e.value.size() == 0)) {
-    error(e.key_pos, "contacts: no contact; add at least the deciding roles, e.g. "
-                     "deployment_lead: { name: Jane Doe, chat: \"@jane.doe\" }");
+    error(e.key_pos,
+          "contacts: no contact; add at least the deciding roles, e.g. "
+          "deployment_lead: { name: Jane Doe, chat: \"@jane.doe\" }");
   }
   for (const Entry& r : roles) {
     std::string path = "contacts." + r.key;
     if (!is_identifier(r.key)) {
-      error(r.key_pos, path + ": a role must be a name like deployment_lead "
-                              "([A-Za-z_][A-Za-z0-9_]*)");
+      error(r.key_pos, path +
+                           ": a role must be a name like deployment_lead "
+                           "([A-Za-z_][A-Za-z0-9_]*)");
       continue;
     }
-    Entries fields = entries(r.value, r.key_pos, path,
-                             {"name", "chat", "phone", "availability"}, "a map");
+    Entries fields =
+        entries(r.value, r.key_pos, path, {"name", "chat", "phone", "availability"}, "a map");
     rules::Contact c;
     c.role = r.key;
     bool ok = require(fields, "name", r.key_pos, path, "the person's or group's name");
@@ -141,24 +143,26 @@ void Loader::load_authority(const Entry& e) {
             }
           }
         } else {
-          error(pos(f.value), fpath + ": expected a role or a list of roles, e.g. "
-                                      "[project_manager, sponsor]");
+          error(pos(f.value), fpath +
+                                  ": expected a role or a list of roles, e.g. "
+                                  "[project_manager, sponsor]");
         }
       }
     }
     const Entry* ack = find(fields, "ack_within");
     const Entry* esc = find(fields, "escalate_to");
     if (esc != nullptr && ack == nullptr) {
-      error(esc->key_pos, path + ": escalate_to needs ack_within (how long the decider has to "
-                                 "acknowledge before " + esc->value.Scalar() + " is paged)");
+      error(esc->key_pos, path +
+                              ": escalate_to needs ack_within (how long the decider has to "
+                              "acknowledge before " +
+                              esc->value.Scalar() + " is paged)");
       ok = false;
     }
-    if (ack != nullptr && esc == nullptr && sev != Severity::kDiscretionary) {
-      warning(ack->key_pos, path + ": ack_within without escalate_to: an unacknowledged page is "
-                                   "repeated but nobody else is paged");
+    if (ack != nullptr) {
+      anchor(path + ".ack_within", ack->key_pos);
     }
-    if (ok && a.escalate_to && *a.escalate_to == a.decides) {
-      warning(esc->key_pos, path + ".escalate_to: escalates to the deciding role itself");
+    if (esc != nullptr) {
+      anchor(path + ".escalate_to", esc->key_pos);
     }
     if (ok) {
       plan_.authority[sev] = std::move(a);

@@ -46,10 +46,9 @@ void Loader::load_plan_header(const Entry& e) {
 }
 
 void Loader::load_window(const Entry& e) {
-  Entries es = entries(e.value, e.key_pos, "window",
-                       {"start", "end", "backout_duration", "warn_before_point_of_no_return",
-                        "baseline"},
-                       "a map");
+  Entries es = entries(
+      e.value, e.key_pos, "window",
+      {"start", "end", "backout_duration", "warn_before_point_of_no_return", "baseline"}, "a map");
   bool ok = require(es, "start", e.key_pos, "window", "e.g. start: 2026-06-07T02:00:00+01:00");
   ok = require(es, "end", e.key_pos, "window", "e.g. end: 2026-06-07T06:00:00+01:00") && ok;
   ok = require(es, "backout_duration", e.key_pos, "window",
@@ -109,18 +108,9 @@ void Loader::load_window(const Entry& e) {
               "rehearsed backout time");
     return;
   }
-  if (w.end.offset != w.start.offset) {
-    warning(value_pos(*end), "window.end: its UTC offset " + format_offset(w.end.offset) +
-                                 " differs from window.start's " + format_offset(w.start.offset) +
-                                 "; times are shown in the start's offset");
-  }
+  anchor("window.end", value_pos(*end));
   if (const Entry* x = find(es, "warn_before_point_of_no_return")) {
-    if (w.point_of_no_return() - w.warn_before_pnr < w.start.at) {
-      warning(value_pos(*x), "window.warn_before_point_of_no_return: " +
-                                 format_duration(w.warn_before_pnr) +
-                                 " before the point of no return is before the window starts; "
-                                 "the warning will come as soon as a major breach opens");
-    }
+    anchor("window.warn_before_point_of_no_return", value_pos(*x));
   }
   window_ok_ = true;
 }
@@ -139,12 +129,7 @@ void Loader::load_server(const Entry& e) {
         plan_.server.host = plan_.server.host.substr(1, plan_.server.host.size() - 2);
       }
       plan_.server.port = static_cast<std::uint16_t>(std::stoi(addr.substr(colon + 1)));
-      const std::string& h = plan_.server.host;
-      if (h != "127.0.0.1" && h != "localhost" && h != "::1" && !h.starts_with("127.")) {
-        warning(value_pos(*x), "server.listen: " + addr +
-                                   " is reachable from other hosts; the dashboard and status are "
-                                   "readable without a token, so keep it behind a firewall");
-      }
+      anchor("server.listen", value_pos(*x));
     }
   }
   plan_.server.token = secret(es, "token", e.key_pos, "server", false, "");
@@ -152,8 +137,9 @@ void Loader::load_server(const Entry& e) {
   if ((is_null(e.value) || e.value.IsMap()) && find(es, "token") == nullptr &&
       find(es, "token_env") == nullptr && find(es, "token_file") == nullptr &&
       !was_offered("server", "token_env") && !was_offered("server", "token_file")) {
-    warning(e.key_pos, "server: no token_env or token_file; the POST endpoints (ack, "
-                       "fix-forward, decision, raise) are disabled");
+    warning(e.key_pos,
+            "server: no token_env or token_file; the POST endpoints (ack, "
+            "fix-forward, decision, raise) are disabled");
   }
 }
 

@@ -41,15 +41,13 @@ void Loader::load_notify(const Entry& e) {
   if (const Entry* x = find(es, "group_wait")) {
     if (auto d = duration(*x, "notify.group_wait")) {
       n.group_wait = *d;
-      if (*d > std::chrono::seconds{30}) {
-        warning(value_pos(*x), "notify.group_wait: " + format_duration(*d) +
-                                   " delays every page by as much; a few seconds is usual");
-      }
+      anchor("notify.group_wait", value_pos(*x));
     }
   }
   if (!any_channel) {
-    error(e.key_pos, "notify: no channel, so nobody would be paged; add chat: { kind: slack, "
-                     "url_env: ONCALL_CHAT_WEBHOOK }");
+    error(e.key_pos,
+          "notify: no channel, so nobody would be paged; add chat: { kind: slack, "
+          "url_env: ONCALL_CHAT_WEBHOOK }");
   }
 }
 

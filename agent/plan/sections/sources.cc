@@ -15,8 +15,9 @@ namespace backout::plan::detail {
 void Loader::load_sources(const Entry& e) {
   Entries sources = entries_any(e.value, e.key_pos, "sources", "a map of id: {kind, ...}");
   if (sources.empty() && (is_null(e.value) || e.value.IsMap())) {
-    error(e.key_pos, "sources: no source; add where the signals come from, e.g. portal: { kind: "
-                     "prometheus, url: http://127.0.0.1:8080/metrics }");
+    error(e.key_pos,
+          "sources: no source; add where the signals come from, e.g. portal: { kind: "
+          "prometheus, url: http://127.0.0.1:8080/metrics }");
   }
   for (const Entry& s : sources) {
     load_source(s);  // adds exactly one entry to plan_.sources, broken or not
@@ -29,8 +30,9 @@ void Loader::load_source(const Entry& e) {
   Source src;
   src.id = e.key;
   if (!is_identifier(e.key)) {
-    error(e.key_pos, path + ": a source id must be a name like portal_db ([A-Za-z_][A-Za-z0-9_]*) "
-                            "so that measures can refer to it");
+    error(e.key_pos, path +
+                         ": a source id must be a name like portal_db ([A-Za-z_][A-Za-z0-9_]*) "
+                         "so that measures can refer to it");
     broken_sources_.insert(e.key);
   }
   Entries all = entries_any(e.value, e.key_pos, path, "a map with 'kind' and its options");

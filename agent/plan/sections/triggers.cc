@@ -12,9 +12,8 @@
 
 namespace backout::plan::detail {
 
-const KeyList kTriggerKeys = {"id",       "name",      "measure",     "over",
-                                  "when",     "severity",  "for",         "min_count",
-                                  "early",    "clear_after"};
+const KeyList kTriggerKeys = {"id",       "name", "measure",   "over",  "when",
+                              "severity", "for",  "min_count", "early", "clear_after"};
 
 void Loader::load_triggers(const Entry& e) {
   if (is_null(e.value) || (e.value.IsSequence() && e.value.size() == 0)) {
@@ -57,8 +56,8 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
   if (const Entry* id = find(es, "id")) {
     if (auto s = scalar(*id, path + ".id", "an identifier such as login_failure_rate")) {
       if (!is_identifier(*s)) {
-        error(value_pos(*id), path + ".id: '" + *s +
-                                  "' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
+        error(value_pos(*id),
+              path + ".id: '" + *s + "' is not an identifier ([A-Za-z_][A-Za-z0-9_]*)");
         ok = false;
       } else if (auto prev = trigger_pos_.find(*s); prev != trigger_pos_.end()) {
         error(value_pos(*id), path + ".id: duplicate trigger id '" + *s + "' (first at line " +
@@ -171,16 +170,18 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
   }
   if (per_severity) {
     if (severity != nullptr) {
-      error(severity->key_pos, path + ".severity: with a 'when' per severity, the severities are "
-                                      "its keys; remove 'severity'");
+      error(severity->key_pos, path +
+                                   ".severity: with a 'when' per severity, the severities are "
+                                   "its keys; remove 'severity'");
       ok = false;
     }
     Entries levels = entries(when->value, when->key_pos, path + ".when",
                              {"critical", "major", "discretionary", "minor"},
                              "a condition or a map severity: condition");
     if (levels.empty()) {
-      error(when->key_pos, path + ".when: no condition; e.g. when: { critical: \"> 25%\", "
-                                  "major: \"> 1%\" }");
+      error(when->key_pos, path +
+                               ".when: no condition; e.g. when: { critical: \"> 25%\", "
+                               "major: \"> 1%\" }");
       ok = false;
     }
     for (const Entry& l : levels) {
@@ -204,10 +205,9 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
       used_severities_.emplace_back(level.severity, l.key_pos);
       t.levels.push_back(std::move(level));
     }
-    std::stable_sort(t.levels.begin(), t.levels.end(),
-                     [](const rules::Level& a, const rules::Level& b) {
-                       return a.severity > b.severity;
-                     });
+    std::stable_sort(
+        t.levels.begin(), t.levels.end(),
+        [](const rules::Level& a, const rules::Level& b) { return a.severity > b.severity; });
   } else if (when != nullptr) {
     auto s = scalar(*when, path + ".when", "a condition such as \"> 5%\"");
     if (!s) {
@@ -231,62 +231,22 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
   if (const Entry* x = find(es, "min_count")) {
     if (auto n = integer(*x, path + ".min_count", 0, INT64_MAX)) {
       t.min_count = static_cast<std::uint64_t>(*n);
-      if (measure_ok && !t.measure.has_count() && *n > 0) {
-        warning(x->key_pos, path + ".min_count: " + t.measure.function +
-                                "() has no count of observations; min_count has no effect");
-      }
+      anchor(path + ".min_count", x->key_pos);
     } else {
       ok = false;
     }
-  } else if (keys_ok && measure_ok && t.measure.kind == rules::MeasureKind::kRatio) {
-    warning(measure->key_pos, path + ": ratio() without min_count: one failure out of one "
-                                     "attempt is 100%; set min_count (e.g. 50) so that a quiet "
-                                     "minute cannot trigger a backout");
   }
   load_early(t, find(es, "early"), path);
-  // Levels of a multi-level `when` that can never apply.
-  for (std::size_t i = 0; i + 1 < t.levels.size(); ++i) {
-    const auto& hi = t.levels[i];
-    for (std::size_t j = i + 1; j < t.levels.size(); ++j) {
-      const auto& lo = t.levels[j];
-      if (hi.condition.relative || lo.condition.relative ||
-          hi.condition.upward() != lo.condition.upward()) {
-        continue;
-      }
-      bool shadowed = hi.condition.upward() ? lo.condition.value >= hi.condition.value
-                                            : lo.condition.value <= hi.condition.value;
-      if (shadowed && when != nullptr) {
-        warning(when->key_pos,
-                path + ".when: " + std::string(rules::to_string(lo.severity)) + " (" +
-                    lo.condition.text + ") can never apply: " +
-                    std::string(rules::to_string(hi.severity)) + " (" + hi.condition.text +
-                    ") is checked first and is met before it");
-      }
-    }
+  // Where lint() (the semantic warnings) shows what it finds about this trigger.
+  anchor(path, where);
+  if (measure != nullptr) {
+    anchor(path + ".measure", measure->key_pos);
   }
-  if (ok && measure_ok) {
-    if (t.for_duration > t.over && find(es, "for") != nullptr) {
-      warning(find(es, "for")->key_pos,
-              path + ".for: " + format_duration(t.for_duration) + " is longer than over (" +
-                  format_duration(t.over) + "); the breach must outlast its own window");
-    }
-    if (window_ok_) {
-      const rules::Window& w = plan_.window;
-      Duration to_pnr = w.point_of_no_return() - w.start.at;
-      if (t.measure.kind != rules::MeasureKind::kValue && t.over + t.for_duration > to_pnr) {
-        warning(where, path + ": over (" + format_duration(t.over) + ") plus for (" +
-                           format_duration(t.for_duration) + ") is longer than the " +
-                           format_duration(to_pnr) +
-                           " from the window start to the point of no return; a fault that "
-                           "starts with the window is confirmed only after that point");
-      }
-      if (t.relative() && w.baseline > Duration{0} && t.over > w.baseline &&
-          t.measure.kind != rules::MeasureKind::kValue) {
-        warning(where, path + ": its window (over: " + format_duration(t.over) +
-                           ") is longer than window.baseline (" + format_duration(w.baseline) +
-                           "); the baseline is measured over the shorter period");
-      }
-    }
+  if (when != nullptr) {
+    anchor(path + ".when", when->key_pos);
+  }
+  if (const Entry* x = find(es, "for")) {
+    anchor(path + ".for", x->key_pos);
   }
   if (ok && !t.levels.empty()) {
     plan_.triggers.push_back(std::move(t));
@@ -319,8 +279,8 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
         try {
           std::regex re(lm.value, std::regex::ECMAScript);
         } catch (const std::regex_error& ex) {
-          error(inner_pos(e, lm.pos), path + ": label regex \"" + lm.value +
-                                          "\" does not compile: " + ex.what());
+          error(inner_pos(e, lm.pos),
+                path + ": label regex \"" + lm.value + "\" does not compile: " + ex.what());
         }
       }
     }
@@ -331,13 +291,15 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
     if (spec == nullptr) {
       continue;
     }
-    bool probe_fn = m.kind == rules::MeasureKind::kFailures ||
-                    m.kind == rules::MeasureKind::kAvailability;
+    bool probe_fn =
+        m.kind == rules::MeasureKind::kFailures || m.kind == rules::MeasureKind::kAvailability;
     if (probe_fn) {
       if (!spec->has_up) {
-        error(inner_pos(e, sel.pos), path + ": " + m.function + "() needs a source that is "
-                                           "probed or scraped; '" + sel.source + "' is a " +
-                                           src->kind + " source, which has no up/down outcome");
+        error(inner_pos(e, sel.pos), path + ": " + m.function +
+                                         "() needs a source that is "
+                                         "probed or scraped; '" +
+                                         sel.source + "' is a " + src->kind +
+                                         " source, which has no up/down outcome");
       }
       continue;
     }
@@ -357,8 +319,8 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
       }
     }
     if (!any && std::find(series.begin(), series.end(), sel.metric) == series.end()) {
-      std::string msg = "source '" + sel.source + "' (" + src->kind + ") has no series '" +
-                        sel.metric + "'";
+      std::string msg =
+          "source '" + sel.source + "' (" + src->kind + ") has no series '" + sel.metric + "'";
       if (auto near = suggest(sel.metric, series)) {
         msg += "; did you mean '" + *near + "'?";
       } else {
@@ -376,8 +338,9 @@ void Loader::check_condition(const rules::Trigger& t, const rules::Level& level,
   Pos p = inner_pos(e, 0);
   if (c.relative) {
     if (window_ok_ && plan_.window.baseline == Duration{0}) {
-      error(p, path + ": '" + c.text + "' compares with a baseline, but window.baseline is 0; "
-                                       "set window.baseline (e.g. 30m)");
+      error(p, path + ": '" + c.text +
+                   "' compares with a baseline, but window.baseline is 0; "
+                   "set window.baseline (e.g. 30m)");
     }
     return;
   }
@@ -398,7 +361,7 @@ void Loader::check_condition(const rules::Trigger& t, const rules::Level& level,
   } else if (m.kind != rules::MeasureKind::kValue) {
     if (c.unit != rules::ThresholdUnit::kNone) {
       std::string what = m.kind == rules::MeasureKind::kFailures ? "counts failed checks"
-                         : m.kind == rules::MeasureKind::kRate  ? "is a rate per second"
+                         : m.kind == rules::MeasureKind::kRate   ? "is a rate per second"
                                                                  : "is a count";
       error(p, path + ": " + fn + " " + what + "; write a plain number, e.g. \"> 0\"");
     }
@@ -461,8 +424,9 @@ void Loader::load_early(rules::Trigger& t, const Entry* e, const std::string& pa
     want = *b;
   }
   if (want && !eligible()) {
-    error(e->key_pos, epath + ": early detection works on ratio(), availability() and pNN() "
-                              "with a '>' threshold; remove 'early' or set it to off");
+    error(e->key_pos, epath +
+                          ": early detection works on ratio(), availability() and pNN() "
+                          "with a '>' threshold; remove 'early' or set it to off");
     t.early.enabled = false;
     return;
   }
