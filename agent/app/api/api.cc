@@ -182,15 +182,9 @@ void register_api(http::Router& router, ApiContext ctx) {
       limit = static_cast<std::size_t>(std::min<std::uint64_t>(*v, 10000));
     }
     std::vector<std::string> events = shared->timeline->read(from, limit);
-    std::string body = "{\"from\": " + std::to_string(from) +
-                       ", \"next\": " + std::to_string(from + events.size()) + ", \"events\": [";
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      body += (i ? ", " : "") + events[i];
-    }
-    body += "]}";
     HttpResponse r;
     r.content_type = std::string(http::kJsonContentType);
-    r.body = std::move(body);
+    r.body = record::encode_timeline_page(from, events);
     return r;
   });
   if (!shared->dashboard_html.empty()) {

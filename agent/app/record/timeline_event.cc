@@ -718,4 +718,14 @@ std::vector<TimelineEvent> tick_events(const rules::Plan& plan, const rules::Tic
   return out;
 }
 
+std::string encode_timeline_page(std::size_t from, const std::vector<std::string>& events) {
+  std::string body = "{\"from\": " + std::to_string(from) +
+                     ", \"next\": " + std::to_string(from + events.size()) + ", \"events\": [";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    body += (i ? ", " : "") + events[i];
+  }
+  body += "]}";
+  return body;
+}
+
 }  // namespace backout::agent::record

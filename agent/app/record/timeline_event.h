@@ -226,6 +226,9 @@ enum class Encoding { kRecord, kSimulate };
 /// The event as one line of JSON (no newline).
 std::string encode(const TimelineEvent& e, Encoding encoding = Encoding::kRecord);
 
+/// A page of GET /api/v1/timeline: `{"from": F, "next": F+N, "events": [E1, ...]}` around N
+/// events already encoded (as the store holds them: spliced, not parsed again).
+std::string encode_timeline_page(std::size_t from, const std::vector<std::string>& events);
 /// Reads a line encode() wrote (or an earlier build's). Fails, saying why, when it is not a
 /// JSON object with `at` (RFC 3339) and `kind`, or when a known kind lacks a field or has one
 /// of the wrong type.
