@@ -46,6 +46,7 @@
 
 #include "backout/core/time.h"
 #include "backout/rules/bernoulli_cusum.h"
+#include "backout/rules/early_detector.h"
 #include "backout/rules/evaluator.h"
 #include "backout/rules/expression_parser.h"
 #include "backout/rules/plan.h"

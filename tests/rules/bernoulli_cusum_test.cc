@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "backout/rules/early_detector.h"
 #include "backout/rules/evaluator.h"
 #include "support/test_plan.h"
 

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "backout/core/time.h"
-#include "backout/rules/bernoulli_cusum.h"
 #include "backout/rules/plan.h"
 #include "backout/rules/series_store.h"
 #include "backout/rules/trigger_machine.h"
@@ -101,8 +100,5 @@ class Evaluator {
   std::vector<TriggerStatus> statuses_;
   bool baselines_frozen_ = false;
 };
-
-/// Observations per window covered by the plan: used to set early-detection alarm levels.
-double expected_observations(double rate_per_second, Duration window_length);
 
 }  // namespace backout::rules
