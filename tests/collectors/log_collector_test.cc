@@ -1,7 +1,7 @@
 // The log collector on real files in a temp dir: appends, rotation by rename, truncation, a file
 // that appears late, partial and overlong lines. The collector polls every 100 ms (the minimum
 // the plan allows); each step waits, bounded, for the poll that shows the change.
-#include "log/log_collector.h"
+#include "log/log_kind.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

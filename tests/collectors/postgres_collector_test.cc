@@ -1,7 +1,7 @@
 // The postgres collector against a real PostgreSQL on loopback (PostgresServer), a silent
 // listener for timeouts, and a closed port for outages. Every wait is bounded; checks run every
 // 100 ms so that periodic behaviour shows within a second.
-#include "postgres/postgres_collector.h"
+#include "postgres/postgres_kind.h"
 
 #include <gtest/gtest.h>
 

@@ -16,7 +16,7 @@
 #include "backout/collectors/collector.h"
 #include "backout/net/http_client.h"
 #include "collector_fixture.h"
-#include "kinds.h"
+#include "promql/promql_kind.h"
 #include "support/recording_sink.h"
 #include "support/test_http_server.h"
 

@@ -125,8 +125,9 @@ TEST(LayeringTest, EachAgentLibraryIncludesOnlyWhatItLinks) {
       {"agent/plan", with({"plan/"}), false},
       // Collectors emit core's samples and read core's source options: no rules/.
       {"collectors",
-       {"backout/collectors/", "backout/core/", "backout/net/", "common_options.h", "kinds.h",
-        "periodic_runner.h", "log/", "postgres/", "push/"},
+       {"backout/collectors/", "backout/core/", "backout/net/", "common_options.h",
+        "periodic_runner.h", "http/", "log/", "postgres/", "prometheus/", "promql/", "push/",
+        "tcp/"},
        false},
       {"alerting", with({"backout/alerting/", "backout/net/", "alertmanager/", "http/",
                          "pagerduty/", "render/", "slack/", "teams/", "webhook/", "channel_setup.h"}),

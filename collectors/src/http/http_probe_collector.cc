@@ -13,7 +13,7 @@
 #include <exception>
 
 #include "backout/net/http_client.h"
-#include "kinds.h"
+#include "http/http_kind.h"
 #include "periodic_runner.h"
 
 namespace backout::collectors {

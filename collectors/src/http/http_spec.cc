@@ -3,7 +3,7 @@
 #include <cctype>
 
 #include "common_options.h"
-#include "kinds.h"
+#include "http/http_kind.h"
 
 namespace backout::collectors {
 

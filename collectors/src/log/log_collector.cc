@@ -6,7 +6,7 @@
 //
 // Counters are recorded on every poll once a file is open, also when nothing new matched, so
 // that their windows see the source alive; an observation is recorded for each matching line.
-#include "log/log_collector.h"
+#include "log/log_kind.h"
 
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>

@@ -5,7 +5,7 @@
 #include <exception>
 #include <optional>
 
-#include "kinds.h"
+#include "log/log_kind.h"
 
 namespace backout::collectors {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "backout/core/text.h"
 #include "common_options.h"
-#include "kinds.h"
+#include "log/log_kind.h"
 
 namespace backout::collectors {
 

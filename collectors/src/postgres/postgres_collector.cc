@@ -23,7 +23,7 @@
 // A successful check whose first value is not usable (no rows, NULL, not a number) is still up:
 // the server answered. It records no `value`, and says why in AttemptOutcome::error (a
 // non-number also counts as malformed). Booleans count as 1 and 0.
-#include "postgres/postgres_collector.h"
+#include "postgres/postgres_kind.h"
 
 #include <libpq-fe.h>
 

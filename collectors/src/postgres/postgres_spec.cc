@@ -1,6 +1,6 @@
 // Source kind `postgres`: connect, run a query, keep the first column of the first row.
 #include "common_options.h"
-#include "kinds.h"
+#include "postgres/postgres_kind.h"
 
 namespace backout::collectors {
 

@@ -9,7 +9,7 @@
 
 #include "backout/core/prometheus_text.h"
 #include "backout/net/http_client.h"
-#include "kinds.h"
+#include "prometheus/prometheus_kind.h"
 #include "periodic_runner.h"
 
 namespace backout::collectors {

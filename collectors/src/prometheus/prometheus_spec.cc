@@ -1,6 +1,6 @@
 // Source kind `prometheus`: scrape an application's /metrics in the Prometheus text format.
 #include "common_options.h"
-#include "kinds.h"
+#include "prometheus/prometheus_kind.h"
 
 namespace backout::collectors {
 

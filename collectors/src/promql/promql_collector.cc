@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "backout/net/http_client.h"
-#include "kinds.h"
+#include "promql/promql_kind.h"
 #include "periodic_runner.h"
 
 namespace backout::collectors {

@@ -2,7 +2,7 @@
 // (Prometheus, Thanos, Mimir, VictoriaMetrics). Each query becomes the series `SRC.<name>`.
 #include "backout/core/text.h"
 #include "common_options.h"
-#include "kinds.h"
+#include "promql/promql_kind.h"
 
 namespace backout::collectors {
 

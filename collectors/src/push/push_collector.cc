@@ -26,7 +26,7 @@
 
 #include "backout/collectors/push_hub.h"
 #include "backout/collectors/statsd.h"
-#include "kinds.h"
+#include "push/push_kind.h"
 #include "periodic_runner.h"
 #include "push/declared_series.h"
 #include "push/push_accumulator.h"

@@ -1,5 +1,5 @@
 // Factory of the `push` source kind with what a test needs to see: the port its StatsD socket
-// is bound to (statsd_listen with port 0). The registry uses the two-argument factory of kinds.h.
+// is bound to (statsd_listen with port 0). The registry uses the two-argument factory of push_kind.h.
 //
 // Thread-safety: the collector runs on the strand of its CollectorContext (collector.h). Time:
 // none of its own; each batch (HTTP push or StatsD datagram) is one attempt when it arrives.

@@ -2,7 +2,7 @@
 // (POST /api/v1/push/SRC with the server token) or as StatsD lines over UDP.
 #include "backout/core/text.h"
 #include "common_options.h"
-#include "kinds.h"
+#include "push/push_kind.h"
 
 namespace backout::collectors {
 

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "backout/core/time.h"
-#include "kinds.h"
+#include "tcp/tcp_kind.h"
 #include "periodic_runner.h"
 
 namespace backout::collectors {

@@ -1,6 +1,6 @@
 // Source kind `tcp`: time to establish a TCP connection.
 #include "common_options.h"
-#include "kinds.h"
+#include "tcp/tcp_kind.h"
 
 namespace backout::collectors {
 
