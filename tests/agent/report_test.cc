@@ -422,6 +422,30 @@ TEST(ReviewTest, NotifyKeysTellPagesApart) {
   EXPECT_EQ(r.pages[1].deliveries[0].outcome, "delivered");
 }
 
+// A kind the record does not know, "backout_complete", still ends the backout: its `by` and
+// `note` are read through record::string_field().
+TEST(ReviewTest, AnEventOfKindBackoutCompleteEndsTheBackout) {
+  report::ReviewInput in;
+  in.identity = "Customer Portal Enhancement|2.0|2026-06-07T02:00:00+01:00";
+  in.plan = &reference_plan();
+  const std::vector<std::string> lines = {
+      "{" + at("03:12:00") +
+          ", \"kind\": \"decision\", \"decision\": \"backout\", \"by\": \"@jane.doe\", "
+          "\"note\": \"\"}",
+      "{" + at("04:00:00") +
+          ", \"kind\": \"backout_complete\", \"by\": \"@jane.doe\", \"note\": \"v1.9 "
+          "verified\"}",
+  };
+  report::decode_timeline(lines, in);
+  const report::Review r = report::build_review(in);
+  ASSERT_TRUE(r.backout_complete_at.has_value());
+  EXPECT_EQ(*r.backout_complete_at, parse_rfc3339("2026-06-07T04:00:00+01:00")->at);
+  ASSERT_EQ(r.acts.size(), 2u);
+  EXPECT_EQ(r.acts[1].what, "Backout complete");
+  EXPECT_EQ(r.acts[1].who, "Jane Doe (Deployment Lead, @jane.doe)");
+  EXPECT_EQ(r.acts[1].details, "v1.9 verified");
+}
+
 TEST(ReviewTest, MarkdownTextEscapesTableBreakers) {
   EXPECT_EQ(report::markdown_text("a | b *c* `d` <e> [f]\nnext"),
             "a \\| b \\*c\\* \\`d\\` \\<e> \\[f\\] next");
