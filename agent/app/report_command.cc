@@ -86,7 +86,7 @@ int report_command(const Args& args, std::ostream& out, std::ostream& err) {
   }
   StateStore& store = **opened;
   report::ReviewInput input;
-  input.events = store.events(0, store.event_count());
+  report::decode_timeline(store.events(0, store.event_count()), input);
   input.identity = store.identity();
   if (auto f = store.flag("shifted_start")) {
     try {
@@ -115,8 +115,8 @@ int report_command(const Args& args, std::ostream& out, std::ostream& err) {
           << "\n";
       return kExitRuntime;
     }
-    err << "wrote the post-backout review of " << input.events.size() << " timeline events to "
-        << *file << "\n";
+    err << "wrote the post-backout review of " << input.events.size() + input.unreadable_events
+        << " timeline events to " << *file << "\n";
   } else {
     out << markdown;
   }

@@ -169,7 +169,7 @@ std::string section(const std::string& md, const std::string& heading) {
 
 report::ReviewInput night_input(const rules::Plan* plan) {
   report::ReviewInput in;
-  in.events = scripted_night();
+  report::decode_timeline(scripted_night(), in);
   in.identity = "Customer Portal Enhancement|2.0|2026-06-07T02:00:00+01:00";
   in.plan = plan;
   in.store_path = "/var/lib/backout-agent/state.db";
@@ -335,7 +335,7 @@ TEST(ReviewTest, WithoutThePlanTheRecordedPlanNamesPeopleAndRoles) {
   report::ReviewInput in = night_input(/*plan=*/nullptr);
   const record::TimelineEvent snapshot{*parse_rfc3339("2026-06-07T01:55:00+01:00"),
                                        record::snapshot_of(reference_plan())};
-  in.events.insert(in.events.begin(), record::encode(snapshot));
+  in.events.insert(in.events.begin(), snapshot);
   const std::string md = report::render_markdown(report::build_review(in));
   const std::string header = section(md, "## Plan Header");
   EXPECT_THAT(header, HasSubstr("| Plan Owner | John Smith (PM) |"));
@@ -350,7 +350,7 @@ TEST(ReviewTest, UndeliveredPagesAndUnacknowledgedEscalationsAreFindings) {
   report::ReviewInput in;
   in.identity = "Customer Portal Enhancement|2.0|2026-06-07T02:00:00+01:00";
   in.plan = &reference_plan();
-  in.events = {
+  const std::vector<std::string> lines = {
       "{" + at("02:10:00") +
           ", \"kind\": \"trigger\", \"trigger\": \"system_unavailable\", \"state\": "
           "\"breached\", \"severity\": \"critical\", \"value\": 0.2, \"path\": \"average\"}",
@@ -367,6 +367,7 @@ TEST(ReviewTest, UndeliveredPagesAndUnacknowledgedEscalationsAreFindings) {
       "{" + at("02:20:00") + ", \"kind\": \"mystery\", \"detail\": 42}",
       "not json",
   };
+  report::decode_timeline(lines, in);
   alerting::OutboxMessage stuck;
   stuck.id = 1;
   stuck.channel = "chat";
@@ -402,7 +403,7 @@ TEST(ReviewTest, NotifyKeysTellPagesApart) {
            "\", \"decides\": \"project_manager\", \"mention\": [\"@john.smith\"], \"page\": "
            "\"escalation\", \"key\": \"" + key + "\"}";
   };
-  in.events = {
+  const std::vector<std::string> lines = {
       notify("login_failure_rate", "escalation:login_failure_rate#1+transaction_errors#1"),
       notify("transaction_errors", "escalation:login_failure_rate#1+transaction_errors#1"),
       notify("page_load_time", "escalation:page_load_time#1"),
@@ -410,6 +411,7 @@ TEST(ReviewTest, NotifyKeysTellPagesApart) {
           "\"escalation:page_load_time#1\", \"outcome\": \"delivered\", \"attempts\": 1, "
           "\"detail\": \"HTTP 200\"}",
   };
+  report::decode_timeline(lines, in);
   const report::Review r = report::build_review(in);
   ASSERT_EQ(r.pages.size(), 2u);
   EXPECT_EQ(r.pages[0].triggers,
@@ -418,6 +420,30 @@ TEST(ReviewTest, NotifyKeysTellPagesApart) {
   EXPECT_TRUE(r.pages[0].deliveries.empty());
   ASSERT_EQ(r.pages[1].deliveries.size(), 1u);
   EXPECT_EQ(r.pages[1].deliveries[0].outcome, "delivered");
+}
+
+// A kind the record does not know, "backout_complete", still ends the backout: its `by` and
+// `note` are read through record::string_field().
+TEST(ReviewTest, AnEventOfKindBackoutCompleteEndsTheBackout) {
+  report::ReviewInput in;
+  in.identity = "Customer Portal Enhancement|2.0|2026-06-07T02:00:00+01:00";
+  in.plan = &reference_plan();
+  const std::vector<std::string> lines = {
+      "{" + at("03:12:00") +
+          ", \"kind\": \"decision\", \"decision\": \"backout\", \"by\": \"@jane.doe\", "
+          "\"note\": \"\"}",
+      "{" + at("04:00:00") +
+          ", \"kind\": \"backout_complete\", \"by\": \"@jane.doe\", \"note\": \"v1.9 "
+          "verified\"}",
+  };
+  report::decode_timeline(lines, in);
+  const report::Review r = report::build_review(in);
+  ASSERT_TRUE(r.backout_complete_at.has_value());
+  EXPECT_EQ(*r.backout_complete_at, parse_rfc3339("2026-06-07T04:00:00+01:00")->at);
+  ASSERT_EQ(r.acts.size(), 2u);
+  EXPECT_EQ(r.acts[1].what, "Backout complete");
+  EXPECT_EQ(r.acts[1].who, "Jane Doe (Deployment Lead, @jane.doe)");
+  EXPECT_EQ(r.acts[1].details, "v1.9 verified");
 }
 
 TEST(ReviewTest, MarkdownTextEscapesTableBreakers) {

@@ -615,6 +615,25 @@ Result<TimelineEvent> decode(std::string_view text) {
   return e;
 }
 
+std::string fields_json(const Unknown& u) {
+  boost::system::error_code ec;
+  json::value v = json::parse(u.json, ec);
+  if (ec || !v.is_object()) {
+    return "{}";
+  }
+  json::object& o = v.as_object();
+  o.erase("at");
+  o.erase("kind");
+  return json::serialize(o);
+}
+
+std::string string_field(const Unknown& u, std::string_view key) {
+  boost::system::error_code ec;
+  json::value v = json::parse(u.json, ec);
+  const json::value* f = !ec && v.is_object() ? v.as_object().if_contains(key) : nullptr;
+  return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+}
+
 bool PlanSnapshot::operator==(const PlanSnapshot& o) const {
   return project == o.project && release == o.release && owner == o.owner &&
          revision == o.revision && approved == o.approved &&

@@ -201,6 +201,12 @@ struct Unknown {
   bool operator==(const Unknown&) const = default;
 };
 
+/// An Unknown event's fields other than `at` and `kind`, as compact JSON (`{"detail":42}`):
+/// how a reader shows what it cannot interpret.
+std::string fields_json(const Unknown& u);
+/// One string field of an Unknown event; empty when it is absent or not a string.
+std::string string_field(const Unknown& u, std::string_view key);
+
 using EventBody =
     std::variant<TriggerChanged, RecommendationChanged, Notified, PhaseChanged, SourceChanged,
                  Delivery, AgentLifecycle, ClockStepped, Acknowledged, FixForwardDeclared,

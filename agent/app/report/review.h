@@ -1,14 +1,22 @@
 // The post-backout review as data: what the night's timeline says about the backout plan's
 // "Post-Backout Review", "Test Results" and "Documentation / During Backout" sections, built from
-// the timeline events (JSON objects), the state store's identity and outbox, and optionally the
-// plan. Pure (no I/O, no clock: every duration is between two recorded times); thread-safe.
+// the timeline's typed events (app/record/timeline_event.h), the state store's identity and
+// outbox, and optionally the plan. Pure (no I/O, no clock: every duration is between two
+// recorded times); thread-safe.
 //
 // Where the timeline cannot answer (the root cause, the plan for the next attempt, whether the
 // backout steps worked), the answer says so and leaves it to the team.
 //
-// An explicit end of the backout is recognised as an event of kind "backout_complete", or a
-// decision "backout_complete" / "complete", or a decision whose note starts "backout complete";
-// without one, the backout's duration is measured to the end of the record (a lower bound).
+// An explicit end of the backout is recognised as an event of kind "backout_complete" (a kind
+// the record does not know: read as record::Unknown), or a decision whose note starts "backout
+// complete"; without one, the backout's duration is measured to the end of the record (a lower
+// bound).
+//
+// The parts (all in this folder): review_record.cc reads the events into the facts
+// (review_facts.h), review_header.cc the plan header, review_names.cc names people, roles and
+// triggers; review_deliveries.cc matches deliveries and the outbox to pages, review_analysis.cc
+// times the night against the plan; review_timeline.cc and review_answers.cc write the rows and
+// the answers; review_markdown.cc renders them.
 #pragma once
 
 #include <chrono>
@@ -17,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "app/record/timeline_event.h"
 #include "backout/alerting/outbox.h"
 #include "backout/core/time.h"
 #include "backout/rules/plan.h"
@@ -25,8 +34,10 @@ namespace backout::agent::report {
 
 /// What the review is written from: data already read from the state store (and the plan).
 struct ReviewInput {
-  /// The timeline in store order, one JSON object per event.
-  std::vector<std::string> events;
+  /// The timeline in store order, decoded (decode_timeline() reads the store's lines).
+  std::vector<record::TimelineEvent> events;
+  /// The lines of the store that did not decode: counted in the review, not shown.
+  std::size_t unreadable_events = 0;
   /// The store's identity, "project|release|window start[|start-now]"; empty if unknown.
   std::string identity;
   /// The start of a --start-now run's shifted window (the store's flag), if any.
@@ -173,7 +184,7 @@ struct Review {
   /// Observations for "What could be improved?" (also listed in its answer).
   std::vector<std::string> findings;
   std::size_t events = 0;
-  std::size_t unreadable_events = 0;  // lines that were not JSON objects with a time
+  std::size_t unreadable_events = 0;  // lines that did not decode (ReviewInput's count)
   std::optional<TimePoint> first_at;
   std::optional<TimePoint> last_at;
   std::optional<TimePoint> backout_decided_at;
@@ -183,6 +194,10 @@ struct Review {
 
 /// The text every question the timeline cannot answer carries.
 inline constexpr const char* kToBeCompleted = "(to be completed by the team)";
+
+/// Decodes the store's lines (record::decode) into `input.events`, in order; a line that does not
+/// decode is counted in `input.unreadable_events` and skipped.
+void decode_timeline(const std::vector<std::string>& lines, ReviewInput& input);
 
 /// Builds the review. Unreadable events are counted and skipped; nothing throws on bad input.
 Review build_review(const ReviewInput& input);
