@@ -96,6 +96,7 @@ int report_command(const Args& args, std::ostream& out, std::ostream& err) {
     }
   }
   input.outbox = store.outbox_all();
+  input.episodes = store.load_episodes();
   input.plan = plan ? &*plan : nullptr;
   input.store_path = db.string();
   input.plan_path = plan_path;

@@ -446,6 +446,64 @@ TEST(ReviewTest, AnEventOfKindBackoutCompleteEndsTheBackout) {
   EXPECT_EQ(r.acts[1].details, "v1.9 verified");
 }
 
+// Issue 10, item 1: the store's episodes are the paging policy's own record. An
+// acknowledgement the timeline lost (the disk was full when it was made) still shows, and a
+// breach the timeline has no event for is listed from the store, with a note.
+TEST(ReviewTest, TheStoredEpisodesAreTheAuthorityForAcknowledgementsAndFillGaps) {
+  report::ReviewInput in = night_input(&reference_plan());
+  // The night without its acknowledgement of the login failures.
+  std::vector<std::string> lines;
+  for (const std::string& l : scripted_night()) {
+    if (l.find("\"kind\": \"ack\"") == std::string::npos) {
+      lines.push_back(l);
+    }
+  }
+  in.events.clear();
+  report::decode_timeline(lines, in);
+  for (const report::EpisodeRecord& e : report::build_review(in).episodes) {
+    EXPECT_FALSE(e.acked_at.has_value()) << e.trigger << ": the timeline alone has no ack";
+  }
+
+  rules::Episode login;
+  login.trigger = "login_failure_rate";
+  login.number = 1;
+  login.severity = rules::Severity::kMajor;
+  login.opened_at = parse_rfc3339("2026-06-07T02:41:00+01:00")->at;
+  login.paged_at = parse_rfc3339("2026-06-07T02:41:02+01:00")->at;
+  login.acked_at = parse_rfc3339("2026-06-07T02:44:00+01:00")->at;
+  login.acked_by = "@john.smith";
+  rules::Episode api;  // its breach's events are not in the timeline at all
+  api.trigger = "api_response_time";
+  api.number = 1;
+  api.severity = rules::Severity::kMajor;
+  api.opened_at = parse_rfc3339("2026-06-07T03:05:00+01:00")->at;
+  api.resolved_at = parse_rfc3339("2026-06-07T03:12:00+01:00")->at;
+  in.episodes = {login, api};
+  const report::Review r = report::build_review(in);
+  ASSERT_FALSE(r.episodes.empty());
+  const report::EpisodeRecord* found_login = nullptr;
+  const report::EpisodeRecord* found_api = nullptr;
+  for (const report::EpisodeRecord& e : r.episodes) {
+    if (e.trigger == "login_failure_rate" && !found_login) {
+      found_login = &e;
+    }
+    if (e.trigger == "api_response_time") {
+      found_api = &e;
+    }
+  }
+  ASSERT_NE(found_login, nullptr);
+  ASSERT_TRUE(found_login->acked_at.has_value());
+  EXPECT_EQ(*found_login->acked_at, *login.acked_at);
+  EXPECT_THAT(found_login->acked_by, HasSubstr("John Smith"));
+  ASSERT_NE(found_api, nullptr);
+  EXPECT_EQ(found_api->breached_at, api.opened_at);
+  EXPECT_EQ(found_api->resolved_at, api.resolved_at);
+  const std::string md = report::render_markdown(r);
+  EXPECT_THAT(md, HasSubstr("The timeline has no events for 1 breach the agent kept in its "
+                            "store: "));
+  EXPECT_THAT(md, HasSubstr("(03:05:00); their times come from the store."));
+}
+
 TEST(ReviewTest, MarkdownTextEscapesTableBreakers) {
   EXPECT_EQ(report::markdown_text("a | b *c* `d` <e> [f]\nnext"),
             "a \\| b \\*c\\* \\`d\\` \\<e> \\[f\\] next");

@@ -45,6 +45,7 @@ Review build_review(const ReviewInput& input) {
   read_header(input, f);
   const Names names(f.plan, f.offset, f.base, f.review.episodes);
   read_events(f, names);
+  reconcile_episodes(input, f, names);
   match_deliveries(input, f);
   judge_fix_forwards(f, names);
   write_timeline(f, names);

@@ -28,6 +28,7 @@
 #include "app/record/timeline_event.h"
 #include "backout/alerting/outbox.h"
 #include "backout/core/time.h"
+#include "backout/rules/paging_policy.h"
 #include "backout/rules/plan.h"
 
 namespace backout::agent::report {
@@ -44,6 +45,10 @@ struct ReviewInput {
   std::optional<TimePoint> shifted_start;
   /// Every message the outbox held: attempts and last error of pages never delivered.
   std::vector<alerting::OutboxMessage> outbox;
+  /// The store's episodes: what the agent's paging policy kept of each breach (its first page,
+  /// acknowledgement, resolution). They are the authority for those; the timeline gives the
+  /// rest (values, detection paths, the pages themselves). Empty without a store.
+  std::vector<rules::Episode> episodes;
   /// The plan (--plan): names, roles, authority and rehearsed durations. May be null; it must
   /// outlive build_review().
   const rules::Plan* plan = nullptr;

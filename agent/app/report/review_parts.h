@@ -21,6 +21,10 @@ void read_header(const ReviewInput& in, Facts& f);
 /// review_record.cc: episodes, pages, acts, decisions, recommendations, sources, restarts,
 /// deliveries and the timeline's rows, walking the events in order.
 void read_events(Facts& f, const Names& names);
+/// review_episodes.cc: the store's episodes over those read from the timeline: each breach's
+/// first page, acknowledgement and resolution as the paging policy kept them, and a breach the
+/// timeline has no events for (lost while the disk was full, or cut off) added, with a note.
+void reconcile_episodes(const ReviewInput& in, Facts& f, const Names& names);
 
 // --- The analysis --------------------------------------------------------------------------
 
