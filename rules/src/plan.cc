@@ -80,4 +80,12 @@ const Authority* Plan::authority_for(Severity s) const {
   return it == authority.end() ? nullptr : &it->second;
 }
 
+Duration Backout::planned() const {
+  Duration total{0};
+  for (const BackoutStep& s : steps) {
+    total += s.duration;
+  }
+  return total;
+}
+
 }  // namespace backout::rules

@@ -112,8 +112,49 @@ struct Notify {
   std::vector<Channel> channels;  // in file order
   Duration repeat_every{0};
   Duration group_wait{0};
+  /// How long a trigger may stay inconclusive while deploying or in the window before its
+  /// decider is told it cannot be judged (DESIGN section 9).
+  Duration blind_after{std::chrono::minutes{2}};
 
   const Channel* channel(const std::string& name) const;
+};
+
+// --- The whole night (DESIGN section 9); every part is optional -------------------------------
+
+/// A check in the trigger language: `measure` over `over`, passed while `when` holds.
+struct MeasureCheck {
+  std::string name;
+  Measure measure;
+  Condition when;
+  Duration over{std::chrono::minutes{1}};
+};
+
+/// One step of the backout procedure (the template's Step-by-Step Process).
+struct BackoutStep {
+  std::string id;
+  std::string action;
+  std::string owner;  // a contact role
+  Duration duration{0};  // planned
+  std::string verify;    // how the owner verifies it, in words
+  std::optional<MeasureCheck> check;
+};
+
+/// The deployment: until go-live the night is `deploying` and these triggers may breach.
+struct Deployment {
+  Duration duration{0};  // planned, from window.start to go-live
+  std::vector<std::string> expect_outage;  // trigger ids
+};
+
+/// The backout procedure and how its reversal is verified (the template's Verify Reversal).
+struct Backout {
+  std::vector<std::string> expect_outage;  // trigger ids, while the steps run
+  std::vector<BackoutStep> steps;          // in order
+  Duration hold{std::chrono::minutes{5}};      // checks and triggers fine this long: verified
+  Duration timeout{std::chrono::minutes{30}};  // not verified by then: reversal incomplete
+  std::vector<MeasureCheck> checks;
+
+  /// The steps' planned durations added up.
+  Duration planned() const;
 };
 
 struct Server {
@@ -134,6 +175,8 @@ struct Plan {
   Notify notify;
   Server server;
   std::string state_dir;
+  std::optional<Deployment> deployment;
+  std::optional<Backout> backout;
 
   const Contact* contact(const std::string& role) const;
   const Source* source(const std::string& id) const;
