@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs backout-agent on the reference plan against local stand-ins, for a first look:
 #   - a local PostgreSQL (a throwaway cluster with a `customers` table) for portal_db/customers;
-#   - demo-portal: the Customer Portal's metrics, home page and API on 127.0.0.1:8080, and a chat
-#     webhook receiver that prints every message the agent posts;
-#   - backout-agent run --start-now (the window starts now), its log in $dir/agent.log.
+#   - demo-portal: the Customer Portal's metrics, home page and API on 127.0.0.1:8080, and the
+#     chat webhook the plan posts to;
+#   - backout-agent run --start-now (the window starts now) on a copy of the plan that also
+#     writes every message to $dir/messages.txt (notify.console), shown here as it comes: the
+#     words a person reads in chat, not the webhook's JSON. Its log is in $dir/agent.log.
 # Type commands to inject faults (login 0.2, home-latency 12000, errors 0.3, ok, quit), watch the
 # chat messages appear, and open http://127.0.0.1:9750/api/v1/status. Ctrl-D or `quit` stops all.
 # Usage: scripts/try.sh   (after scripts/setup-debian.sh && scripts/build.sh)
@@ -51,10 +53,16 @@ export PORTAL_DB_DSN="host=127.0.0.1 port=$pgport dbname=postgres user=postgres"
 export ONCALL_CHAT_WEBHOOK="http://127.0.0.1:$chat_port/hook"
 export BACKOUT_AGENT_TOKEN="try-$(date +%s)"
 
-"$agent" check --plan deploy/examples/customer-portal-2.0.yaml | head -n 8
-"$agent" run --plan deploy/examples/customer-portal-2.0.yaml --start-now \
-  --state-dir "$dir/state" >"$dir/agent.log" 2>&1 &
+# The reference plan with a console channel beside the chat.
+plan="$dir/customer-portal-2.0.yaml"
+sed "s|^notify:\$|notify:\n  console: { path: \"$dir/messages.txt\" }|" \
+  deploy/examples/customer-portal-2.0.yaml >"$plan"
+: >"$dir/messages.txt"
+"$agent" check --plan "$plan" | head -n 8
+"$agent" run --plan "$plan" --start-now --state-dir "$dir/state" >"$dir/agent.log" 2>&1 &
+pids+=($!)
+tail -n +1 -F "$dir/messages.txt" 2>/dev/null &
 pids+=($!)
 echo "backout-agent running (log: $dir/agent.log); status: http://127.0.0.1:9750/api/v1/status"
 echo "API token for POSTs: $BACKOUT_AGENT_TOKEN"
-"$portal" --portal-port 8080 --chat-port "$chat_port"
+"$portal" --portal-port 8080 --chat-port "$chat_port" --print-chat 0

@@ -4,6 +4,7 @@
 #include "backout/alerting/channel.h"
 #include "backout/core/text.h"
 #include "channel_setup.h"
+#include "console/console_channel.h"
 #include "pagerduty/pagerduty_channel.h"
 #include "slack/slack_channel.h"
 #include "teams/teams_channel.h"
@@ -33,6 +34,7 @@ const ChannelRegistry& builtin_channels() {
     r.add(kind(webhook_spec(), &make_webhook_channel));
     r.add(kind(alertmanager_spec(), &make_alertmanager_channel));
     r.add(kind(pagerduty_spec(), &make_pagerduty_channel));
+    r.add(kind(console_spec(), &make_console_channel));
     return r;
   }();
   return registry;

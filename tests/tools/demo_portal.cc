@@ -1,5 +1,7 @@
 // The demo's stand-ins (scripts/try.sh): the Customer Portal on 127.0.0.1:8080 as the reference
 // plan expects it, and a chat webhook receiver that prints every message the agent posts.
+// `--print-chat 0`: take the chat's posts without printing their JSON (scripts/try.sh shows the
+// console channel's plain text instead).
 // Control: `demo-portal --login-failures 0.2` etc. at start, or type commands on stdin:
 //   login 0.2 | errors 0.3 | home-latency 12000 | api-latency 6000 | home-status 503 | ok
 #include <cstdio>
@@ -14,19 +16,24 @@ int main(int argc, char** argv) {
   using namespace backout::testing;
   std::uint16_t portal_port = 8080;
   std::uint16_t chat_port = 0;
+  bool print_chat = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--portal-port") {
       portal_port = static_cast<std::uint16_t>(std::stoi(argv[i + 1]));
     } else if (a == "--chat-port") {
       chat_port = static_cast<std::uint16_t>(std::stoi(argv[i + 1]));
+    } else if (a == "--print-chat") {
+      print_chat = std::string(argv[i + 1]) != "0";
     }
   }
   PortalApp portal(portal_port);
   WebhookReceiver chat(chat_port);
-  chat.on_post([](const ReceivedPost& p) {
-    std::printf("\n----- chat message -----\n%s\n", p.body.c_str());
-    std::fflush(stdout);
+  chat.on_post([print_chat](const ReceivedPost& p) {
+    if (print_chat) {
+      std::printf("\n----- chat message -----\n%s\n", p.body.c_str());
+      std::fflush(stdout);
+    }
   });
   std::printf("portal on %s, chat webhook on %s\n", portal.base_url().c_str(),
               chat.url("/hook").c_str());
