@@ -45,10 +45,27 @@ struct FakeFeed {
   }
 };
 
+// Hands its feed the runtime's executor and sink, and takes them back when the runtime destroys
+// it: the executor is a strand of the runtime's io_context, which must not outlive it (a strand
+// released after its io_context locks freed memory; a test that restarts the runtime over one
+// feed hung on exactly that).
 class FakeCollector final : public collectors::Collector {
  public:
+  FakeCollector(std::shared_ptr<FakeFeed> feed, boost::asio::any_io_executor executor,
+                collectors::SampleSink* sink)
+      : feed_(std::move(feed)) {
+    feed_->executor = std::move(executor);
+    feed_->sink = sink;
+  }
+  ~FakeCollector() override {
+    feed_->executor = {};
+    feed_->sink = nullptr;
+  }
   void start() override {}
   void stop() override {}
+
+ private:
+  std::shared_ptr<FakeFeed> feed_;
 };
 
 // A channel that delivers at once and remembers what it delivered, by page kind and key.
@@ -109,9 +126,8 @@ class RuntimeTest : public ::testing::Test {
     parts.sources->add({KindSpec{"fake", "a test's samples", {}, {}, false, {}},
                         [feed](const Source&, collectors::CollectorContext ctx)
                             -> Result<std::unique_ptr<collectors::Collector>> {
-                          feed->executor = ctx.executor;
-                          feed->sink = ctx.sink;
-                          return std::unique_ptr<collectors::Collector>(new FakeCollector());
+                          return std::unique_ptr<collectors::Collector>(
+                              new FakeCollector(feed, ctx.executor, ctx.sink));
                         }});
     parts.channel = [delivered](const rules::Channel&, const std::string&)
         -> Result<std::unique_ptr<alerting::Channel>> {
