@@ -8,13 +8,13 @@
 #     words a person reads in chat, not the webhook's JSON. Its log is in $dir/agent.log.
 # Type commands to inject faults (login 0.2, home-latency 12000, errors 0.3, ok, quit), watch the
 # chat messages appear, and open http://127.0.0.1:9750/api/v1/status. Ctrl-D or `quit` stops all.
-# Usage: scripts/try.sh   (after scripts/setup-debian.sh && scripts/build.sh)
+# Usage: scripts/try.sh   (after scripts/setup-debian.sh && scripts/build.sh --demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 agent="$root/build/agent/backout-agent"
 portal="$root/build/tests/demo-portal"
-[ -x "$agent" ] && [ -x "$portal" ] || { echo "build first: scripts/build.sh"; exit 2; }
+[ -x "$agent" ] && [ -x "$portal" ] || { echo "build first: scripts/build.sh --demo"; exit 2; }
 
 dir=$(mktemp -d /tmp/backout-try.XXXXXX)
 chmod 755 "$dir"
