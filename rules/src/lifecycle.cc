@@ -211,8 +211,17 @@ Result<std::vector<LifecycleEvent>> Lifecycle::backout_decided(TimePoint now,
   if (phase_ == NightPhase::kPostWindow) {
     return Error{"the window has ended; the backout procedure is not started after it"};
   }
+  const bool was_deploying = phase_ == NightPhase::kDeploying;
   backout_started_at_ = now;
   enter(NightPhase::kBackingOut, out);
+  // Backing out before go-live: the deployment's outage is no longer expected, so its triggers
+  // start afresh rather than page for the planned downtime (the backout's own expected
+  // outages stay quiet through the steps).
+  if (was_deploying && !plan_->deployment->expect_outage.empty()) {
+    LifecycleEvent e = event(Kind::kStartAfresh);
+    e.triggers = plan_->deployment->expect_outage;
+    out.push_back(std::move(e));
+  }
   start_step(0, now, out);
   // The decision may come while a step's projection already passes the window's end.
   LifecycleInput in;

@@ -172,6 +172,17 @@ TEST_F(LifecycleTest, TheWorkedExampleProjectsTheEndAndTellsTheOverrunAndTheProj
   EXPECT_EQ(next[1].step, 5u);
 }
 
+TEST_F(LifecycleTest, ABackoutDecidedWhileDeployingEndsTheDeploymentsExpectedOutage) {
+  life_.tick(input(0));
+  auto decided = life_.backout_decided(clock_at(10), clock_at(k0600));
+  ASSERT_TRUE(decided.ok());
+  ASSERT_THAT(kinds(*decided), ElementsAre(Kind::kPhase, Kind::kStartAfresh, Kind::kStepStarted));
+  EXPECT_THAT((*decided)[1].triggers, ElementsAre("system_unavailable", "login_failure_rate"));
+  EXPECT_EQ(life_.deployed_at(), std::nullopt);
+  EXPECT_TRUE(life_.expects_outage("db_connectivity"));                        // now the backout's
+  EXPECT_THAT(kinds(life_.tick(input(31))), ElementsAre(Kind::kStepOverrun));  // not the deploy's
+}
+
 TEST_F(LifecycleTest, OnlyTheCurrentStepCanBeDoneAndOnlyWhileBackingOut) {
   life_.tick(input(0));
   auto early = life_.done("announce", clock_at(5), clock_at(k0600), "@x", "", false);

@@ -115,8 +115,9 @@ class Lifecycle {
   /// Go-live (`deployed` act). Refused outside `deploying`.
   Result<std::vector<LifecycleEvent>> deployed(TimePoint now);
   /// A person decided to back out: with backout.steps the night enters `backing_out` and step
-  /// 1 starts (`window_end` for its projection); without steps nothing changes. Refused after
-  /// the backout began.
+  /// 1 starts (`window_end` for its projection); without steps nothing changes. Decided while
+  /// deploying, the deployment's expected triggers start afresh. Refused after the backout
+  /// began.
   Result<std::vector<LifecycleEvent>> backout_decided(TimePoint now, TimePoint window_end);
   /// `done ITEM`: finishes the current step (named by its id) and starts the next, or enters
   /// `verifying` after the last. `failed`: the step did not work (told as check_failed, and the
