@@ -47,6 +47,16 @@ class Loader : public YamlCursor {
                                           const std::string& path);
   void load_triggers(const Entry& e);
   void load_trigger(const YAML::Node& node, std::size_t index);
+  // The parts of one trigger; each reports its own errors and says whether it was right.
+  std::string trigger_path(const YAML::Node& node, std::size_t index) const;
+  bool load_trigger_id(const Entries& es, Pos where, const std::string& path, rules::Trigger& t);
+  bool load_trigger_timing(const Entries& es, const std::string& path, rules::Trigger& t);
+  /// Returns whether the measure parsed; clears `ok` on any error.
+  bool load_trigger_measure(const Entries& es, Pos where, const std::string& path,
+                            rules::Trigger& t, bool& ok);
+  /// `when` and `severity`: one condition and its severity, or a map severity -> condition.
+  bool load_trigger_levels(const Entries& es, Pos where, const std::string& path, bool measure_ok,
+                           rules::Trigger& t);
   void check_measure(const rules::Measure& m, const Entry& e, const std::string& path);
   void check_condition(const rules::Trigger& t, const rules::Level& level, const Entry& e,
                        const std::string& path);

@@ -29,30 +29,23 @@ void Loader::load_triggers(const Entry& e) {
   }
 }
 
-void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
-  Pos where = pos(node);
-  std::string path = "triggers[" + std::to_string(index + 1) + "]";
-  if (!node.IsMap()) {
-    error(where, path + " must be a map with id, name, measure, over, when, severity, ...");
-    return;
-  }
+std::string Loader::trigger_path(const YAML::Node& node, std::size_t index) const {
   // Name the trigger by its id in every message about it (`triggers.error_rate.when`), also for
-  // the key checks below, which run before the id itself is validated.
+  // the key checks, which run before the id itself is validated.
   for (const auto& kv : node) {
     const YAML::Node key = kv.first;
     const YAML::Node value = kv.second;
     if (key.IsScalar() && key.Scalar() == "id" && !is_null(value) && value.IsScalar() &&
         is_identifier(value.Scalar()) && trigger_pos_.count(value.Scalar()) == 0) {
-      path = "triggers." + value.Scalar();
-      break;
+      return "triggers." + value.Scalar();
     }
   }
-  const std::size_t errors_before = diag_.error_count();
-  Entries es = entries(node, where, path, kTriggerKeys, "a map");
-  // An unknown or duplicate key (say `min_cout`) makes the advice below about missing keys noise.
-  const bool keys_ok = diag_.error_count() == errors_before;
-  rules::Trigger t;
-  bool ok = keys_ok;
+  return "triggers[" + std::to_string(index + 1) + "]";
+}
+
+bool Loader::load_trigger_id(const Entries& es, Pos where, const std::string& path,
+                             rules::Trigger& t) {
+  bool ok = true;
   if (const Entry* id = find(es, "id")) {
     if (auto s = scalar(*id, path + ".id", "an identifier such as login_failure_rate")) {
       if (!is_identifier(*s)) {
@@ -76,6 +69,11 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
     }
     ok = false;
   }
+  return ok;
+}
+
+bool Loader::load_trigger_timing(const Entries& es, const std::string& path, rules::Trigger& t) {
+  bool ok = true;
   t.name = t.id;
   if (const Entry* x = find(es, "name")) {
     if (auto s = scalar(*x, path + ".name", "text")) {
@@ -105,6 +103,11 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
       ok = false;
     }
   }
+  return ok;
+}
+
+bool Loader::load_trigger_measure(const Entries& es, Pos where, const std::string& path,
+                                  rules::Trigger& t, bool& ok) {
   bool measure_ok = false;
   const Entry* measure = find(es, "measure");
   if (measure != nullptr) {
@@ -129,6 +132,12 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
     }
     ok = false;
   }
+  return measure_ok;
+}
+
+bool Loader::load_trigger_levels(const Entries& es, Pos where, const std::string& path,
+                                 bool measure_ok, rules::Trigger& t) {
+  bool ok = true;
   // when + severity: either one condition and its `severity`, or a map severity -> condition.
   // Both halves are checked even when the other is wrong, so that every mistake is reported.
   const Entry* when = find(es, "when");
@@ -228,6 +237,27 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
       }
     }
   }
+  return ok;
+}
+
+void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
+  Pos where = pos(node);
+  if (!node.IsMap()) {
+    error(where, "triggers[" + std::to_string(index + 1) +
+                     "] must be a map with id, name, measure, over, when, severity, ...");
+    return;
+  }
+  const std::string path = trigger_path(node, index);
+  const std::size_t errors_before = diag_.error_count();
+  Entries es = entries(node, where, path, kTriggerKeys, "a map");
+  // An unknown or duplicate key (say `min_cout`) makes the advice below about missing keys noise.
+  const bool keys_ok = diag_.error_count() == errors_before;
+  rules::Trigger t;
+  // Every part is read even when an earlier one is wrong, so that every mistake is reported.
+  bool ok = load_trigger_id(es, where, path, t) && keys_ok;
+  ok = load_trigger_timing(es, path, t) && ok;
+  const bool measure_ok = load_trigger_measure(es, where, path, t, ok);
+  ok = load_trigger_levels(es, where, path, measure_ok, t) && ok;
   if (const Entry* x = find(es, "min_count")) {
     if (auto n = integer(*x, path + ".min_count", 0, INT64_MAX)) {
       t.min_count = static_cast<std::uint64_t>(*n);
@@ -239,11 +269,11 @@ void Loader::load_trigger(const YAML::Node& node, std::size_t index) {
   load_early(t, find(es, "early"), path);
   // Where lint() (the semantic warnings) shows what it finds about this trigger.
   anchor(path, where);
-  if (measure != nullptr) {
-    anchor(path + ".measure", measure->key_pos);
+  if (const Entry* x = find(es, "measure")) {
+    anchor(path + ".measure", x->key_pos);
   }
-  if (when != nullptr) {
-    anchor(path + ".when", when->key_pos);
+  if (const Entry* x = find(es, "when")) {
+    anchor(path + ".when", x->key_pos);
   }
   if (const Entry* x = find(es, "for")) {
     anchor(path + ".for", x->key_pos);
