@@ -1,7 +1,7 @@
-// The running agent's parts, shared by its three stages: assembly and lifecycle
-// (agent_runtime.cc), the store and restore (runtime_store.cc), and the scheduler with its
-// effects (runtime_tick.cc: the tick strand, the tick, acts, and what a tick's result does to the
-// timeline, the store, the dispatcher and the log). Internal to agent/app/runtime.
+// The running agent's parts, shared by its stages: assembly and lifecycle (agent_runtime.cc) with
+// the store and restore (runtime_store.cc); the scheduler (runtime_tick.cc: the tick strand, the
+// tick, the watchdog); and the effects (runtime_effects.cc: what a tick's result and an act do
+// to the timeline, the log, the dispatcher and the store). Internal to agent/app/runtime.
 #pragma once
 
 #include <atomic>
@@ -67,6 +67,8 @@ struct AgentRuntime::Impl {
   void shut_down(bool keep_listener);
   Status finish(Impl* previous);
   void tick();
+  /// The effects of a tick's result at `now` (runtime_effects.cc).
+  void apply(const rules::TickResult& r, TimePoint now);
   void schedule_tick();
   void tick_now();
   Status open_store_file();
