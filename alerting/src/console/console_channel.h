@@ -5,8 +5,9 @@
 //     console: { path: /var/log/backout-agent/messages.txt }   # or path: "-" (stdout)
 //
 // Each message is a block: a header line with the page's time, kind and key, the message's
-// lines, and a blank line. A write that fails (a full disk, a closed file) is retried like a
-// failed webhook; nothing is written in part (one write per message).
+// lines, and a blank line, written with one write(2) on an O_APPEND descriptor (two writers
+// never interleave). A write that fails (a full disk, a closed file) is retried like a failed
+// webhook; a message the disk cut short is written again whole on the retry.
 //
 // Thread-safety: render() is pure; deliver() is called one at a time (the outbox worker) and
 // calls `done` before it returns. Time: the page's.
