@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "app/report/review_parts.h"
+#include "backout/core/text.h"
 
 namespace backout::agent::report {
 namespace {
@@ -67,10 +68,7 @@ void reconcile_episodes(const ReviewInput& in, Facts& f, const Names& names) {
     }
   }
   if (!store_only.empty()) {
-    std::string list;
-    for (const std::string& s : store_only) {
-      list += (list.empty() ? "" : ", ") + s;
-    }
+    const std::string list = join(store_only, ", ");
     f.review.header.notes.push_back(
         "The timeline has no events for " + std::to_string(store_only.size()) + " breach" +
         (store_only.size() == 1 ? "" : "es") + " the agent kept in its store: " + list +
