@@ -82,6 +82,12 @@ void HumanActs::shift(Duration d) {
   for (HumanDecision& h : decisions) {
     h.at += d;
   }
+  if (deployed) {
+    deployed->at += d;
+  }
+  for (ItemDone& x : done) {
+    x.at += d;
+  }
 }
 
 Window effective_window(const Plan& plan, const HumanActs& acts, TimePoint now) {

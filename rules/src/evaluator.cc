@@ -27,31 +27,55 @@ std::uint64_t whole(double counter_increase) {
   return static_cast<std::uint64_t>(std::llround(std::max(counter_increase, 0.0)));
 }
 
-Slots make_slots(SeriesStore& store, const Measure& m, Duration over) {
+Slots make_slots(SeriesStore& store, const Measure& m, Duration over, std::string_view tag = {}) {
   Slots s;
   switch (m.kind) {
     case MeasureKind::kRatio:
-      s.a = store.counter(m.args[0], SeriesRole::kCounter, over);
-      s.b = store.counter(m.args[1], SeriesRole::kCounter, over);
+      s.a = store.counter(m.args[0], SeriesRole::kCounter, over, tag);
+      s.b = store.counter(m.args[1], SeriesRole::kCounter, over, tag);
       break;
     case MeasureKind::kRate:
     case MeasureKind::kIncrease:
-      s.a = store.counter(m.args[0], SeriesRole::kCounter, over);
+      s.a = store.counter(m.args[0], SeriesRole::kCounter, over, tag);
       break;
     case MeasureKind::kFailures:
     case MeasureKind::kAvailability:
-      s.a = store.counter(m.args[0], SeriesRole::kProbeUp, over);
+      s.a = store.counter(m.args[0], SeriesRole::kProbeUp, over, tag);
       break;
     case MeasureKind::kQuantile:
     case MeasureKind::kMean:
     case MeasureKind::kMax:
-      s.h = store.histogram(m.args[0], over);
+      s.h = store.histogram(m.args[0], over, tag);
       break;
     case MeasureKind::kValue:
-      s.g = store.gauge(m.args[0], over);
+      s.g = store.gauge(m.args[0], over, tag);
       break;
   }
   return s;
+}
+
+void restart(Slots& s, TimePoint now) {
+  for (CounterSlot* c : {s.a, s.b}) {
+    if (c != nullptr) {
+      c->restart(now);
+    }
+  }
+  if (s.h != nullptr) {
+    s.h->restart(now);
+  }
+  if (s.g != nullptr) {
+    s.g->restart(now);
+  }
+}
+
+// Whether some phase of the night expects `id` to breach: such a trigger starts afresh when that
+// phase ends, so it gets windows of its own.
+bool outage_expected(const Plan& plan, const std::string& id) {
+  auto names = [&](const std::vector<std::string>& ids) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  return (plan.deployment && names(plan.deployment->expect_outage)) ||
+         (plan.backout && names(plan.backout->expect_outage));
 }
 
 Reading read(const Measure& m, Slots& s, Duration over, TimePoint now) {
@@ -153,8 +177,12 @@ EarlyDetector::Batch early_batch(const Measure& m, const Slots& s, const Reading
 }  // namespace
 
 struct Evaluator::Runtime {
-  Runtime(const Trigger& trig, Duration window_length)
-      : t(&trig), machine(trig), early(trig, window_length), evidence(trig) {}
+  Runtime(const Trigger& trig, Duration length)
+      : t(&trig),
+        window_length(length),
+        machine(trig),
+        early(trig, length),
+        evidence(trig) {}
 
   /// Starts the tick's input from the reading: value, count and, when it cannot be judged, why.
   void prepare_input(const Reading& r, const Window& window, TimePoint now);
@@ -164,6 +192,8 @@ struct Evaluator::Runtime {
   std::size_t publish(TriggerStatus& st) const;
 
   const Trigger* t;
+  Duration window_length;
+  std::string tag;  // "afresh:<id>" when the trigger has windows of its own (outage_expected)
   Slots slots;
   Slots baseline_slots;
   bool has_baseline_slots = false;
@@ -246,7 +276,10 @@ Evaluator::Evaluator(const Plan& plan) : plan_(&plan), store_([&] {
     }()) {
   for (const Trigger& t : plan.triggers) {
     auto rt = std::make_unique<Runtime>(t, plan.window.length());
-    rt->slots = make_slots(store_, t.measure, t.over);
+    if (outage_expected(plan, t.id)) {
+      rt->tag = "afresh:" + t.id;
+    }
+    rt->slots = make_slots(store_, t.measure, t.over, rt->tag);
     if (t.relative() && plan.window.baseline > Duration{0}) {
       rt->baseline_slots = make_slots(store_, t.measure, plan.window.baseline);
       rt->has_baseline_slots = true;
@@ -265,6 +298,7 @@ Evaluator::Evaluator(const Plan& plan) : plan_(&plan), store_([&] {
     }
     statuses_.push_back(std::move(st));
   }
+  make_check_slots();
 }
 
 Evaluator::~Evaluator() = default;
@@ -319,7 +353,7 @@ void Evaluator::adopt(Evaluator& previous, const std::vector<std::optional<std::
   for (std::size_t i = 0; i < runtimes_.size(); ++i) {
     Runtime& rt = *runtimes_[i];
     // The slots were replaced by the ones taken over: look them up again.
-    rt.slots = make_slots(store_, rt.t->measure, rt.t->over);
+    rt.slots = make_slots(store_, rt.t->measure, rt.t->over, rt.tag);
     if (rt.has_baseline_slots) {
       rt.baseline_slots = make_slots(store_, rt.t->measure, plan_->window.baseline);
     }
@@ -334,6 +368,121 @@ void Evaluator::adopt(Evaluator& previous, const std::vector<std::optional<std::
     rt.machine.continue_from(old.machine);
     statuses_[i] = previous.statuses_[*same[i]];
   }
+  make_check_slots();
+}
+
+// A check of the backout (DESIGN section 9): its measure over its own windows (restarted when
+// its judging begins), its condition, and a baseline taken as a trigger's is.
+struct Evaluator::CheckRuntime {
+  const MeasureCheck* c = nullptr;
+  Slots slots;
+  Slots baseline_slots;
+  bool has_baseline_slots = false;
+  std::optional<double> baseline_candidate;
+  std::optional<double> baseline;
+  bool baseline_known = false;
+  // A trigger with the same measure and a baseline: its baseline (restored from the store after
+  // a restart) serves when the check's own was not taken.
+  std::optional<std::size_t> same_trigger;
+};
+
+void Evaluator::make_check_slots() {
+  verify_checks_.clear();
+  step_checks_.clear();
+  if (!plan_->backout) {
+    return;
+  }
+  auto make = [&](const MeasureCheck& c, const std::string& tag) {
+    auto rt = std::make_unique<CheckRuntime>();
+    rt->c = &c;
+    rt->slots = make_slots(store_, c.measure, c.over, tag);
+    if (c.when.relative && plan_->window.baseline > Duration{0}) {
+      rt->baseline_slots = make_slots(store_, c.measure, plan_->window.baseline);
+      rt->has_baseline_slots = true;
+    }
+    for (std::size_t i = 0; i < plan_->triggers.size(); ++i) {
+      if (plan_->triggers[i].measure == c.measure && plan_->triggers[i].relative()) {
+        rt->same_trigger = i;
+        break;
+      }
+    }
+    return rt;
+  };
+  const Backout& b = *plan_->backout;
+  for (std::size_t i = 0; i < b.checks.size(); ++i) {
+    verify_checks_.push_back(make(b.checks[i], "verify:" + std::to_string(i)));
+  }
+  for (const BackoutStep& step : b.steps) {
+    step_checks_.push_back(step.check ? make(*step.check, "step:" + step.id) : nullptr);
+  }
+}
+
+CheckReading Evaluator::read_check(CheckRuntime& c, TimePoint now) {
+  CheckReading out;
+  const Reading r = read(c.c->measure, c.slots, c.c->over, now);
+  out.value = r.value;
+  std::optional<double> baseline = c.baseline;
+  if (!baseline && c.same_trigger) {
+    baseline = runtimes_[*c.same_trigger]->baseline;
+  }
+  const std::optional<double> threshold = c.c->when.threshold(baseline);
+  if (r.value && threshold) {
+    out.ok = c.c->when.holds(*r.value, *threshold);
+  }
+  return out;
+}
+
+std::vector<CheckReading> Evaluator::verify_checks(TimePoint now) {
+  std::vector<CheckReading> out;
+  out.reserve(verify_checks_.size());
+  for (auto& c : verify_checks_) {
+    out.push_back(read_check(*c, now));
+  }
+  return out;
+}
+
+CheckReading Evaluator::step_check(std::size_t step, TimePoint now) {
+  if (step >= step_checks_.size() || !step_checks_[step]) {
+    return {};
+  }
+  return read_check(*step_checks_[step], now);
+}
+
+void Evaluator::restart_verify_checks(TimePoint now) {
+  for (auto& c : verify_checks_) {
+    restart(c->slots, now);
+  }
+}
+
+void Evaluator::restart_step_check(std::size_t step, TimePoint now) {
+  if (step < step_checks_.size() && step_checks_[step]) {
+    restart(step_checks_[step]->slots, now);
+  }
+}
+
+void Evaluator::capture_check_baseline(CheckRuntime& c, TimePoint now, TimePoint start) {
+  if (!c.has_baseline_slots || c.baseline_known) {
+    return;
+  }
+  if (now < start) {
+    const Reading r = read(c.c->measure, c.baseline_slots, plan_->window.baseline, now);
+    c.baseline_candidate = r.count > 0 || !c.c->measure.has_count() ? r.value : std::nullopt;
+  } else {
+    c.baseline = c.baseline_candidate;
+    c.baseline_known = true;
+  }
+}
+
+void Evaluator::start_afresh(std::size_t trigger, TimePoint now) {
+  if (trigger >= runtimes_.size()) {
+    return;
+  }
+  Runtime& rt = *runtimes_[trigger];
+  if (!rt.tag.empty()) {
+    restart(rt.slots, now);
+  }
+  rt.machine = TriggerMachine(*rt.t);
+  rt.early = EarlyDetector(*rt.t, rt.window_length);
 }
 
 void Evaluator::capture_baselines(TimePoint now) {
@@ -341,6 +490,14 @@ void Evaluator::capture_baselines(TimePoint now) {
     return;
   }
   const TimePoint start = plan_->window.start.at;
+  for (auto& c : verify_checks_) {
+    capture_check_baseline(*c, now, start);
+  }
+  for (auto& c : step_checks_) {
+    if (c) {
+      capture_check_baseline(*c, now, start);
+    }
+  }
   for (auto& rt : runtimes_) {
     if (!rt->has_baseline_slots || rt->baseline_known) {
       continue;

@@ -346,4 +346,57 @@ void Lifecycle::shift(Duration d) {
   move(verified_at_);
 }
 
+void Lifecycle::replay(const HumanActs& acts, TimePoint now) {
+  struct Act {
+    TimePoint at;
+    int order;  // at the same time: boundaries first, then go-live, the decision, done
+    const ItemDone* done = nullptr;
+  };
+  std::vector<Act> todo;
+  const Window& w = plan_->window;
+  todo.push_back({w.start.at, 0});
+  if (plan_->deployment) {
+    todo.push_back({w.start.at + plan_->deployment->duration, 0});
+  }
+  if (acts.deployed) {
+    todo.push_back({acts.deployed->at, 1});
+  }
+  for (const HumanDecision& d : acts.decisions) {
+    if (d.kind == HumanDecision::Kind::kBackout) {
+      todo.push_back({d.at, 2});
+      break;
+    }
+  }
+  for (const ItemDone& d : acts.done) {
+    todo.push_back({d.at, 3, &d});
+  }
+  std::stable_sort(todo.begin(), todo.end(), [](const Act& a, const Act& b) {
+    return a.at != b.at ? a.at < b.at : a.order < b.order;
+  });
+  // The window's end as the acts left it: an extension moves it.
+  auto window_end = [&](TimePoint at) { return effective_window(*plan_, acts, at).end.at; };
+  for (const Act& a : todo) {
+    if (a.at > now) {
+      break;
+    }
+    LifecycleInput in;
+    in.now = a.at;
+    in.window_end = window_end(a.at);
+    (void)tick(in);
+    switch (a.order) {
+      case 1:
+        (void)deployed(a.at);
+        break;
+      case 2:
+        (void)backout_decided(a.at, in.window_end);
+        break;
+      case 3:
+        (void)done(a.done->item, a.at, in.window_end, a.done->by, a.done->note, a.done->failed);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 }  // namespace backout::rules

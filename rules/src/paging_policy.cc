@@ -26,6 +26,24 @@ std::string_view to_string(PageKind k) {
       return "final";
     case PageKind::kAct:
       return "act";
+    case PageKind::kPhase:
+      return "phase";
+    case PageKind::kDeployOverrun:
+      return "deploy_overrun";
+    case PageKind::kStep:
+      return "step";
+    case PageKind::kStepOverrun:
+      return "step_overrun";
+    case PageKind::kProjection:
+      return "projection";
+    case PageKind::kCheckFailed:
+      return "check_failed";
+    case PageKind::kStepVerified:
+      return "verified";
+    case PageKind::kReversalVerified:
+      return "reversal_verified";
+    case PageKind::kReversalIncomplete:
+      return "reversal_incomplete";
   }
   return "breach";
 }
@@ -166,7 +184,7 @@ std::vector<Page> PagingPolicy::tick(TimePoint now, const std::vector<BreachChan
       }
       e->resolved_at = now;
       group_.erase(std::remove(group_.begin(), group_.end(), id), group_.end());
-      if (e->paged_at) {
+      if (e->paged_at && !ch.expected) {
         Page p = make_page(PageKind::kResolve, now, {e}, decision, "", 0);
         pages.push_back(std::move(p));
       }

@@ -6,8 +6,14 @@
 namespace backout::rules {
 namespace {
 
-std::string slot_key(const SeriesSelector& sel, const char* role, Duration over) {
-  return sel.text() + "|" + role + "|" + std::to_string(over.count());
+std::string slot_key(const SeriesSelector& sel, const char* role, Duration over,
+                     std::string_view tag) {
+  std::string key = sel.text() + "|" + role + "|" + std::to_string(over.count());
+  if (!tag.empty()) {
+    key += "|";
+    key += tag;
+  }
+  return key;
 }
 
 }  // namespace
@@ -208,8 +214,9 @@ SourceRouter::Subscription* SeriesStore::subscribe(const SeriesSelector& sel,
   return s;
 }
 
-CounterSlot* SeriesStore::counter(const SeriesSelector& sel, SeriesRole role, Duration over) {
-  std::string key = slot_key(sel, role == SeriesRole::kProbeUp ? "probe" : "counter", over);
+CounterSlot* SeriesStore::counter(const SeriesSelector& sel, SeriesRole role, Duration over,
+                                  std::string_view tag) {
+  std::string key = slot_key(sel, role == SeriesRole::kProbeUp ? "probe" : "counter", over, tag);
   auto it = counters_.find(key);
   if (it != counters_.end()) {
     return it->second.get();
@@ -222,8 +229,9 @@ CounterSlot* SeriesStore::counter(const SeriesSelector& sel, SeriesRole role, Du
   return counters_.emplace(key, std::move(slot)).first->second.get();
 }
 
-HistogramSlot* SeriesStore::histogram(const SeriesSelector& sel, Duration over) {
-  std::string key = slot_key(sel, "obs", over);
+HistogramSlot* SeriesStore::histogram(const SeriesSelector& sel, Duration over,
+                                      std::string_view tag) {
+  std::string key = slot_key(sel, "obs", over, tag);
   auto it = histograms_.find(key);
   if (it != histograms_.end()) {
     return it->second.get();
@@ -236,8 +244,8 @@ HistogramSlot* SeriesStore::histogram(const SeriesSelector& sel, Duration over) 
   return histograms_.emplace(key, std::move(slot)).first->second.get();
 }
 
-GaugeSlot* SeriesStore::gauge(const SeriesSelector& sel, Duration over) {
-  std::string key = slot_key(sel, "gauge", over);
+GaugeSlot* SeriesStore::gauge(const SeriesSelector& sel, Duration over, std::string_view tag) {
+  std::string key = slot_key(sel, "gauge", over, tag);
   auto it = gauges_.find(key);
   if (it != gauges_.end()) {
     return it->second.get();

@@ -7,23 +7,180 @@
 
 namespace backout::rules {
 
-Watch::Watch(const Plan& plan) : plan_(&plan), evaluator_(plan), paging_(plan) {}
+Watch::Watch(const Plan& plan)
+    : plan_(&plan),
+      evaluator_(plan),
+      paging_(plan),
+      lifecycle_(plan),
+      known_(plan.triggers.size()) {}
+
+namespace {
+
+std::optional<Severity> breach_of(const TriggerStatus& st) {
+  return st.state == TriggerState::kBreached ? st.severity : std::nullopt;
+}
+
+}  // namespace
+
+bool Watch::expected(std::size_t i) const {
+  const auto& st = evaluator_.statuses();
+  return i < st.size() && breach_of(st[i]) && lifecycle_.expects_outage(plan_->triggers[i].id);
+}
 
 TickResult Watch::tick(TimePoint now) {
   TickResult r;
   r.at = now;
+  if (!ticked_) {
+    // The breaches restored before the first tick (restore_breach) are known already.
+    for (std::size_t i = 0; i < known_.size(); ++i) {
+      known_[i] = breach_of(evaluator_.statuses()[i]);
+    }
+  }
   r.changes = evaluator_.tick(now);
+  const TimePoint window_end = effective_window(*plan_, acts_, now).end.at;
+  r.lifecycle = std::move(pending_lifecycle_);
+  pending_lifecycle_.clear();
+  std::vector<LifecycleEvent> own = lifecycle_.tick(lifecycle_input(now, window_end));
+  enact(own, now);
+  r.lifecycle.insert(r.lifecycle.end(), own.begin(), own.end());
   // Manual raises are breaches of their own: they open and close episodes like triggers.
-  r.decision = rules::decide(*plan_, evaluator_.statuses(), acts_, now);
+  r.decision = rules::decide(*plan_, unexpected_statuses(), acts_, now);
   r.recommendation_changed = !ticked_ || r.decision.recommendation != decision_.recommendation;
   r.phase_changed = !ticked_ || r.decision.phase != decision_.phase;
-  std::vector<BreachChange> breaches = breach_changes(*plan_, r.changes);
+  r.expected.resize(plan_->triggers.size());
+  for (std::size_t i = 0; i < r.expected.size(); ++i) {
+    r.expected[i] = expected(i);
+  }
+  std::vector<BreachChange> breaches = known_changes();
   breaches.insert(breaches.end(), manual_changes_.begin(), manual_changes_.end());
   manual_changes_.clear();
   r.pages = paging_.tick(now, breaches, r.decision);
+  std::vector<Page> night = night_pages(r.lifecycle, now, r.decision);
+  r.pages.insert(r.pages.end(), std::make_move_iterator(night.begin()),
+                 std::make_move_iterator(night.end()));
   decision_ = r.decision;
   ticked_ = true;
+  last_tick_ = now;
   return r;
+}
+
+LifecycleInput Watch::lifecycle_input(TimePoint now, TimePoint window_end) {
+  LifecycleInput in;
+  in.now = now;
+  in.window_end = window_end;
+  if (!plan_->backout) {
+    return in;
+  }
+  const NightPhase phase = lifecycle_.phase();
+  if (phase == NightPhase::kVerifying) {
+    verify_readings_ = evaluator_.verify_checks(now);
+    for (const CheckReading& c : verify_readings_) {
+      in.checks.push_back(c.ok);
+    }
+    const auto& st = evaluator_.statuses();
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (breach_of(st[i])) {
+        in.breached.push_back(plan_->triggers[i].id);
+      }
+    }
+  }
+  const auto& steps = lifecycle_.steps();
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const bool judged = steps[i].state == StepState::kDone && !steps[i].verified.value_or(false);
+    in.step_checks.push_back(judged ? evaluator_.step_check(i, now).ok : std::nullopt);
+  }
+  return in;
+}
+
+void Watch::enact(const std::vector<LifecycleEvent>& events, TimePoint now) {
+  for (const LifecycleEvent& e : events) {
+    if (e.kind == LifecycleEvent::Kind::kStartAfresh) {
+      for (const std::string& id : e.triggers) {
+        for (std::size_t i = 0; i < plan_->triggers.size(); ++i) {
+          if (plan_->triggers[i].id == id) {
+            evaluator_.start_afresh(i, now);
+          }
+        }
+      }
+    } else if (e.kind == LifecycleEvent::Kind::kPhase && e.phase == NightPhase::kVerifying) {
+      evaluator_.restart_verify_checks(now);
+    }
+  }
+}
+
+std::vector<BreachChange> Watch::known_changes() {
+  std::vector<BreachChange> out;
+  const auto& st = evaluator_.statuses();
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    const std::optional<Severity> breach = breach_of(st[i]);
+    const bool is_expected = breach && lifecycle_.expects_outage(plan_->triggers[i].id);
+    const std::optional<Severity> known = is_expected ? std::nullopt : breach;
+    if (known != known_[i]) {
+      out.push_back({plan_->triggers[i].id, known_[i], known, is_expected});
+      known_[i] = known;
+    }
+  }
+  return out;
+}
+
+std::vector<TriggerStatus> Watch::unexpected_statuses() const {
+  const auto& st = evaluator_.statuses();
+  bool any = false;
+  for (std::size_t i = 0; i < st.size() && !any; ++i) {
+    any = expected(i);
+  }
+  if (!any) {
+    return st;
+  }
+  std::vector<TriggerStatus> out = st;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (expected(i)) {
+      out[i].state = TriggerState::kOk;
+      out[i].severity.reset();
+    }
+  }
+  return out;
+}
+
+void Watch::restore_acts(HumanActs acts, TimePoint now) {
+  acts_ = std::move(acts);
+  lifecycle_ = Lifecycle(*plan_);
+  lifecycle_.replay(acts_, now);
+}
+
+Status Watch::deployed(const std::string& by, TimePoint now) {
+  if (by.empty()) {
+    return Error{"say who declares go-live ('by')"};
+  }
+  auto r = lifecycle_.deployed(now);
+  if (!r.ok()) {
+    return Error{r.error()};
+  }
+  acts_.deployed = GoLive{by, now};
+  enact(r.value(), now);
+  pending_lifecycle_.insert(pending_lifecycle_.end(), r.value().begin(), r.value().end());
+  return {};
+}
+
+Status Watch::done(const std::string& item, const std::string& by, const std::string& note,
+                   bool failed, TimePoint now) {
+  if (by.empty()) {
+    return Error{"say who has done it ('by')"};
+  }
+  const TimePoint window_end = effective_window(*plan_, acts_, now).end.at;
+  auto r = lifecycle_.done(item, now, window_end, by, note, failed);
+  if (!r.ok()) {
+    return Error{r.error()};
+  }
+  acts_.done.push_back({item, by, note, failed, now});
+  for (std::size_t i = 0; i < plan_->backout->steps.size(); ++i) {
+    if (plan_->backout->steps[i].id == item) {
+      evaluator_.restart_step_check(i, now);
+    }
+  }
+  enact(r.value(), now);
+  pending_lifecycle_.insert(pending_lifecycle_.end(), r.value().begin(), r.value().end());
+  return {};
 }
 
 CarryOver Watch::carry_over(Watch& previous) {
@@ -68,6 +225,16 @@ CarryOver Watch::carry_over(Watch& previous) {
   evaluator_.adopt(previous.evaluator_, same, sources);
   paging_.continue_from(previous.paging_);
   acts_ = previous.acts_;
+  lifecycle_.replay(acts_, previous.last_tick_);
+  last_tick_ = previous.last_tick_;
+  pending_lifecycle_ = previous.pending_lifecycle_;
+  for (std::size_t i = 0; i < plan_->triggers.size(); ++i) {
+    for (std::size_t j = 0; j < previous.plan_->triggers.size(); ++j) {
+      if (previous.plan_->triggers[j].id == plan_->triggers[i].id) {
+        known_[i] = previous.known_[j];
+      }
+    }
+  }
   manual_changes_ = previous.manual_changes_;
   decision_ = previous.decision_;
   ticked_ = previous.ticked_;
@@ -93,6 +260,8 @@ void Watch::shift(Duration d) {
   evaluator_.shift(d);
   paging_.shift(d);
   acts_.shift(d);
+  lifecycle_.shift(d);
+  last_tick_ += d;
 }
 
 Result<std::vector<std::string>> Watch::acknowledge(const std::string& trigger,
@@ -167,6 +336,15 @@ Status Watch::decide(HumanDecision::Kind kind, const std::string& by, const std:
     }
   }
   acts_.decisions.push_back(std::move(d));
+  if (kind == HumanDecision::Kind::kBackout) {
+    // With backout.steps the night enters backing_out and step 1 starts; a second backout
+    // decision (or one after the window) is recorded and changes nothing in the procedure.
+    auto r = lifecycle_.backout_decided(now, current.end.at);
+    if (r.ok()) {
+      enact(r.value(), now);
+      pending_lifecycle_.insert(pending_lifecycle_.end(), r.value().begin(), r.value().end());
+    }
+  }
   return {};
 }
 

@@ -133,7 +133,7 @@ Status AgentRuntime::Impl::open_store(bool reload) {
       }
     }
   }
-  watch->restore_acts(acts);
+  watch->restore_acts(acts, clock.now());
   watch->paging().restore(episodes, final_sent, last_recommendation(events));
   final_flag_saved = final_sent;
   timeline().append({{clock.now(), plan.window.offset()}, record::snapshot_of(plan)});

@@ -4,10 +4,16 @@
 #include <map>
 
 #include "backout/core/text.h"
+#include "render/line.h"
+#include "render/night_message.h"
 #include "render/page_view.h"
 
 namespace backout::alerting {
 
+using render::emoji_of;
+using render::Line;
+using render::sentence;
+using render::symbol_of;
 using render::TriggerView;
 using rules::PageKind;
 using rules::Recommendation;
@@ -57,46 +63,6 @@ std::string ChatMessage::summary() const {
 
 namespace {
 
-// Appends spans to a line; reads like the sentence it builds.
-class Line {
- public:
-  Line& text(std::string s) { return add(Span::Style::kPlain, std::move(s)); }
-  Line& strong(std::string s) { return add(Span::Style::kStrong, std::move(s)); }
-  Line& em(std::string s) { return add(Span::Style::kEmphasis, std::move(s)); }
-  Line& code(std::string s) { return add(Span::Style::kCode, std::move(s)); }
-  Line& mention(std::string s) { return add(Span::Style::kMention, std::move(s)); }
-  /// "@jane.doe (Deployment Lead)", the handle as a mention.
-  Line& who(const rules::Plan& plan, const std::string& role) {
-    const rules::Contact* c = plan.contact(role);
-    if (c == nullptr) {
-      return text(render::who(plan, role));
-    }
-    if (c->chat.empty()) {
-      text(c->name);
-    } else {
-      mention(c->chat);
-    }
-    return text(" (" + c->role_title() + ")");
-  }
-  bool empty() const { return line_.spans.empty(); }
-  TextLine done() { return std::move(line_); }
-
- private:
-  Line& add(Span::Style style, std::string s) {
-    if (s.empty()) {
-      return *this;
-    }
-    // Adjacent plain runs merge so that goldens and markup stay simple.
-    if (!line_.spans.empty() && line_.spans.back().style == style && style == Span::Style::kPlain) {
-      line_.spans.back().text += s;
-    } else {
-      line_.spans.push_back({style, std::move(s)});
-    }
-    return *this;
-  }
-  TextLine line_;
-};
-
 Tone tone_of(Recommendation r) {
   switch (r) {
     case Recommendation::kBackout:
@@ -109,41 +75,6 @@ Tone tone_of(Recommendation r) {
       return Tone::kGood;
   }
   return Tone::kNotice;
-}
-
-std::string emoji_of(Tone t) {
-  switch (t) {
-    case Tone::kDanger:
-      return ":red_circle:";
-    case Tone::kWarning:
-      return ":large_orange_circle:";
-    case Tone::kNotice:
-      return ":large_yellow_circle:";
-    case Tone::kGood:
-      return ":large_green_circle:";
-  }
-  return ":large_yellow_circle:";
-}
-
-std::string symbol_of(Tone t) {
-  switch (t) {
-    case Tone::kDanger:
-      return "\xF0\x9F\x94\xB4";  // U+1F534 red circle
-    case Tone::kWarning:
-      return "\xF0\x9F\x9F\xA0";  // U+1F7E0 orange circle
-    case Tone::kNotice:
-      return "\xF0\x9F\x9F\xA1";  // U+1F7E1 yellow circle
-    case Tone::kGood:
-      return "\xF0\x9F\x9F\xA2";  // U+1F7E2 green circle
-  }
-  return "";
-}
-
-std::string sentence(std::string s) {
-  if (!s.empty() && s.back() != '.' && s.back() != '!' && s.back() != '?') {
-    s += '.';
-  }
-  return s;
 }
 
 std::string severity_text(const std::optional<Severity>& s) {
@@ -283,6 +214,15 @@ class Composer {
       case PageKind::kBreach:
       case PageKind::kResolve:
       case PageKind::kAct:
+      case PageKind::kPhase:  // the night's kinds: compose_night()
+      case PageKind::kDeployOverrun:
+      case PageKind::kStep:
+      case PageKind::kStepOverrun:
+      case PageKind::kProjection:
+      case PageKind::kCheckFailed:
+      case PageKind::kStepVerified:
+      case PageKind::kReversalVerified:
+      case PageKind::kReversalIncomplete:
         break;
     }
     if (!qualifier.empty()) {
@@ -360,6 +300,15 @@ class Composer {
       case PageKind::kResolve:
       case PageKind::kFinal:
       case PageKind::kAct:
+      case PageKind::kPhase:  // the night's kinds: compose_night()
+      case PageKind::kDeployOverrun:
+      case PageKind::kStep:
+      case PageKind::kStepOverrun:
+      case PageKind::kProjection:
+      case PageKind::kCheckFailed:
+      case PageKind::kStepVerified:
+      case PageKind::kReversalVerified:
+      case PageKind::kReversalIncomplete:
         break;
     }
     if (!l.empty()) {
@@ -815,6 +764,9 @@ ChatMessage Composer::compose() {
 }  // namespace
 
 ChatMessage compose_message(const MessageContext& ctx) {
+  if (render::is_night(ctx.page.kind)) {
+    return render::compose_night(ctx);
+  }
   Composer c(ctx);
   return c.compose();
 }

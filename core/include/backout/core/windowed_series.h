@@ -40,6 +40,9 @@ class WindowedCounter {
   CounterRecorder::Totals totals(TimePoint now) const { return window_.totals(now); }
   /// Evaluator: the clock was stepped by d (CounterWindow::shift).
   void shift(Duration d) { window_.shift(d); }
+  /// Evaluator: empties the window; what was recorded before the last harvest is not counted
+  /// again (the recorder goes on; a trigger starting afresh, DESIGN section 9).
+  void restart() { window_ = CounterWindow(window_.over()); }
   Duration over() const { return window_.over(); }
 
   const CounterWindow& window() const { return window_; }
@@ -70,6 +73,8 @@ class WindowedHistogram {
   const Histogram& totals(TimePoint now) { return window_.totals(now); }
   /// Evaluator: the clock was stepped by d (HistogramWindow::shift).
   void shift(Duration d) { window_.shift(d); }
+  /// Evaluator: empties the window, like WindowedCounter::restart.
+  void restart() { window_ = HistogramWindow(window_.over()); }
   Duration over() const { return window_.over(); }
 
   const HistogramWindow& window() const { return window_; }

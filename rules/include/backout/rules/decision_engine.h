@@ -71,11 +71,28 @@ struct HumanDecision {
 };
 std::string_view to_string(HumanDecision::Kind k);
 
+/// Go-live declared (`deployed`, DESIGN section 9).
+struct GoLive {
+  std::string by;
+  TimePoint at;
+};
+
+/// `done ITEM`: a backout step finished (or failed).
+struct ItemDone {
+  std::string item;
+  std::string by;
+  std::string note;
+  bool failed = false;
+  TimePoint at;
+};
+
 /// Everything people said during the window.
 struct HumanActs {
   std::vector<FixForward> fix_forwards;
   std::vector<ManualRaise> raises;
   std::vector<HumanDecision> decisions;
+  std::optional<GoLive> deployed;
+  std::vector<ItemDone> done;
 
   /// The clock was stepped by d: when each act happened moves with it. The instants people gave
   /// (a fix-forward's ETA, an extension's `until`) are wall-clock instants and stay.

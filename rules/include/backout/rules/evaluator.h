@@ -40,6 +40,12 @@ struct TriggerStatus {
   std::optional<double> baseline;
 };
 
+/// A check of the backout's verification or of a step (MeasureCheck) at one time.
+struct CheckReading {
+  std::optional<bool> ok;  // the `when` holds; nullopt: cannot be judged (no data, no baseline)
+  std::optional<double> value;
+};
+
 struct TriggerChange {
   std::size_t trigger = 0;  // index into Plan::triggers
   TriggerState from = TriggerState::kOk;
@@ -75,6 +81,23 @@ class Evaluator {
   void restore_breach(std::size_t trigger, Severity severity, TimePoint since);
   bool baselines_frozen() const { return baselines_frozen_; }
 
+  /// The phase that expected `trigger` to breach ended (DESIGN section 9): from `now` on its
+  /// window counts only new data (a window still filling: min_count applies), and its `for`,
+  /// `clear_after` and early detection start over; its baseline stays. The next tick reports the
+  /// change of its state. Only a trigger some expect_outage names has windows of its own, so
+  /// restarting it leaves every other trigger's windows as they are; for the others this only
+  /// restarts their timers.
+  void start_afresh(std::size_t trigger, TimePoint now);
+
+  /// backout.verify.checks, in plan order, as the data stands after the last tick.
+  std::vector<CheckReading> verify_checks(TimePoint now);
+  /// backout.steps[step]'s check (ok nullopt for a step without one).
+  CheckReading step_check(std::size_t step, TimePoint now);
+  /// The verification began: each verify check's `over` is clipped to the time since `now`.
+  void restart_verify_checks(TimePoint now);
+  /// The step was done: its check judges only data from `now` on.
+  void restart_step_check(std::size_t step, TimePoint now);
+
   /// The clock was stepped by d (the agent's clock guard saw an NTP step or `date -s`): windows,
   /// `for` and `clear_after` timers, early-detection runs and the statuses' times move with it,
   /// so that the next tick at now + d measures what the tick at now would have.
@@ -91,12 +114,18 @@ class Evaluator {
 
  private:
   struct Runtime;
+  struct CheckRuntime;
   void capture_baselines(TimePoint now);
   void evaluate(std::size_t i, TimePoint now);
+  void make_check_slots();
+  CheckReading read_check(CheckRuntime& c, TimePoint now);
+  void capture_check_baseline(CheckRuntime& c, TimePoint now, TimePoint start);
 
   const Plan* plan_;
   SeriesStore store_;
   std::vector<std::unique_ptr<Runtime>> runtimes_;
+  std::vector<std::unique_ptr<CheckRuntime>> verify_checks_;
+  std::vector<std::unique_ptr<CheckRuntime>> step_checks_;  // by step; null: no check
   std::vector<TriggerStatus> statuses_;
   bool baselines_frozen_ = false;
 };

@@ -29,6 +29,7 @@
 
 #include "backout/core/result.h"
 #include "backout/core/time.h"
+#include "backout/rules/decision_engine.h"
 #include "backout/rules/plan.h"
 
 namespace backout::rules {
@@ -144,6 +145,14 @@ class Lifecycle {
 
   /// The clock was stepped by d: every time recorded moves with it.
   void shift(Duration d);
+
+  /// After a restart: the night as the recorded acts made it, from a fresh lifecycle. Ticks at
+  /// the window's start, the deployment's planned end and before each act (go-live, the first
+  /// backout decision, each `done`, in time order), then applies the act, so that phases, steps
+  /// and their start and done times are as they were. What it would have told is dropped (it
+  /// was told before the restart; the pages' keys keep a repeat out of the outbox); what falls
+  /// due from now on is told by the next tick. Nothing after `now` is replayed.
+  void replay(const HumanActs& acts, TimePoint now);
 
  private:
   void enter(NightPhase p, std::vector<LifecycleEvent>& out);

@@ -49,6 +49,16 @@ enum class PageKind {
   kResolve,
   kFinal,
   kAct,  // a person's act echoed to chat (ack, fix-forward, decision, raise): nobody is paged
+  // The night (DESIGN section 9; made by the watch from the lifecycle, not by this policy):
+  kPhase,               // the night entered a phase; says which triggers it expects to breach
+  kDeployOverrun,       // no go-live declared by the deployment's planned end: critical decider
+  kStep,                // a backout step started: its owner
+  kStepOverrun,         // a step ran 50% past its duration: its owner
+  kProjection,          // the backout is projected to end after the window: critical decider
+  kCheckFailed,         // a done step's check fails: its owner and the critical decider
+  kStepVerified,        // a done step's check holds: posted, nobody paged
+  kReversalVerified,    // every verify check and trigger fine for verify.hold
+  kReversalIncomplete,  // verify.timeout first: critical decider
 };
 std::string_view to_string(PageKind k);
 
@@ -75,6 +85,9 @@ struct BreachChange {
   std::string id;                  // trigger id or manual raise id
   std::optional<Severity> from;    // nullopt: was not breached
   std::optional<Severity> to;      // nullopt: is not breached any more
+  /// The breach ends because the night now expects it (a backout's own restore): the episode
+  /// closes without a resolve message, which would say "back to normal" when it is not.
+  bool expected = false;
 };
 
 /// The breach changes of one evaluator tick.
@@ -95,6 +108,15 @@ struct Page {
   Phase phase = Phase::kInWindow;
   /// Idempotency key: the same page is never delivered twice (the outbox dedups on it).
   std::string key;
+  // The night's pages (kPhase .. kReversalIncomplete):
+  std::string night_phase;                 // kPhase: the phase entered (NightPhase's name)
+  std::vector<std::string> expected;       // kPhase: the triggers the phase expects to breach
+  std::optional<std::size_t> step;         // the step kinds: index into backout.steps
+  std::optional<TimePoint> projected_end;  // kStep, kStepOverrun, kProjection
+  TimePoint window_end{};                  // the window's end in effect, for the margin
+  std::vector<std::string> failing;        // kReversalIncomplete: failing checks and triggers
+  /// kReversalVerified, kReversalIncomplete: each backout.verify.checks value, in plan order.
+  std::vector<std::optional<double>> check_values;
 };
 
 class PagingPolicy {

@@ -37,6 +37,13 @@ struct CounterSlot {
   WindowedCounter window;
   CounterRecorder::Totals delta;  // of the last harvest (a batch, for early detection)
   std::optional<TimePoint> first_data;
+
+  /// Evaluator: counts only what arrives from `now` on (DESIGN section 9, starting afresh).
+  void restart(TimePoint now) {
+    window.restart();
+    delta = {};
+    first_data = now;
+  }
 };
 
 /// Observations (latencies in seconds) over a window.
@@ -46,6 +53,13 @@ struct HistogramSlot {
   WindowedHistogram window;
   const Histogram* delta = nullptr;  // of the last harvest
   std::optional<TimePoint> first_data;
+
+  /// Evaluator: counts only what arrives from `now` on.
+  void restart(TimePoint now) {
+    window.restart();
+    delta = nullptr;
+    first_data = now;
+  }
 };
 
 /// The latest value of a gauge (the sum over matching series), with the time it was harvested.
@@ -61,6 +75,15 @@ struct GaugeSlot {
   std::optional<double> value;
   std::optional<TimePoint> updated_at;
   CounterWindow updates;  // harvests that brought a new value, counted over `over`
+
+  /// Evaluator: only a value harvested from `now` on counts (the published one is taken again
+  /// at the next harvest only if the source publishes anew).
+  void restart(TimePoint now) {
+    (void)now;
+    value.reset();
+    updated_at.reset();
+    updates = CounterWindow(over);
+  }
 };
 
 /// Reachability of a source as its collector last saw it. Lock-free.
@@ -154,9 +177,12 @@ class SeriesStore {
   explicit SeriesStore(const std::vector<std::string>& sources);
 
   /// The slot for (selector, role, over), created on first request. Call before writers start.
-  CounterSlot* counter(const SeriesSelector& sel, SeriesRole role, Duration over);
-  HistogramSlot* histogram(const SeriesSelector& sel, Duration over);
-  GaugeSlot* gauge(const SeriesSelector& sel, Duration over);
+  /// A non-empty `tag` makes a slot of its own, fed like the others but restarted alone (a
+  /// trigger or check that starts afresh, DESIGN section 9).
+  CounterSlot* counter(const SeriesSelector& sel, SeriesRole role, Duration over,
+                       std::string_view tag = {});
+  HistogramSlot* histogram(const SeriesSelector& sel, Duration over, std::string_view tag = {});
+  GaugeSlot* gauge(const SeriesSelector& sel, Duration over, std::string_view tag = {});
 
   SourceRouter* router(const std::string& source);
   const SourceHealth* health(const std::string& source) const;

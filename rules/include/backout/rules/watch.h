@@ -11,6 +11,7 @@
 #include "backout/core/result.h"
 #include "backout/rules/decision_engine.h"
 #include "backout/rules/evaluator.h"
+#include "backout/rules/lifecycle.h"
 #include "backout/rules/paging_policy.h"
 #include "backout/rules/plan.h"
 
@@ -23,6 +24,11 @@ struct TickResult {
   bool recommendation_changed = false;
   bool phase_changed = false;
   std::vector<Page> pages;
+  /// The night's changes since the last tick (DESIGN section 9): those of the acts in between,
+  /// then the tick's own.
+  std::vector<LifecycleEvent> lifecycle;
+  /// By trigger (Plan::triggers index): breached and expected by the night's phase.
+  std::vector<bool> expected;
 };
 
 /// What a reload kept of the watch that ran before (Watch::carry_over), by trigger and source id.
@@ -56,6 +62,13 @@ class Watch {
   void shift(Duration d);
 
   const DecisionOutput& decision() const { return decision_; }
+  const Lifecycle& lifecycle() const { return lifecycle_; }
+  /// Whether trigger `i` (Plan::triggers index) is breached and the night's phase expects it
+  /// (DESIGN section 9): recorded with "expected": true, it pages nobody and drives no
+  /// recommendation.
+  bool expected(std::size_t i) const;
+  /// backout.verify.checks as the last tick read them (empty before verifying).
+  const std::vector<CheckReading>& verify_readings() const { return verify_readings_; }
   const HumanActs& acts() const { return acts_; }
   const PagingPolicy& paging() const { return paging_; }
   PagingPolicy& paging() { return paging_; }
@@ -73,9 +86,17 @@ class Watch {
   Result<std::string> raise(Severity severity, const std::string& reason, const std::string& by,
                             TimePoint now);
   Status clear_raise(const std::string& id, const std::string& by, TimePoint now);
+  /// Go-live (`deployed`): refused, with the reason, outside `deploying`.
+  Status deployed(const std::string& by, TimePoint now);
+  /// `done ITEM`: the current backout step is finished (`failed`: it did not work). Refused,
+  /// with the reason, for an unknown item, a step that is not the current one, or outside the
+  /// backout.
+  Status done(const std::string& item, const std::string& by, const std::string& note,
+              bool failed, TimePoint now);
 
-  /// Restores human acts after a restart.
-  void restore_acts(HumanActs acts) { acts_ = std::move(acts); }
+  /// Restores human acts after a restart, and the night's lifecycle from them (Lifecycle::
+  /// replay): a restart in the middle of step 5 is still in step 5, with its start time.
+  void restore_acts(HumanActs acts, TimePoint now);
 
   /// A reload (SIGHUP): `previous` watched the plan that ran before this one, the same night.
   /// Keeps what a person would not want lost: the windows of every source whose definition did
@@ -89,13 +110,28 @@ class Watch {
   CarryOver carry_over(Watch& previous);
 
  private:
+  /// What the evaluator does for the night's changes: triggers starting afresh, the verify
+  /// checks restarting when verification begins.
+  void enact(const std::vector<LifecycleEvent>& events, TimePoint now);
+  LifecycleInput lifecycle_input(TimePoint now, TimePoint window_end);
+  /// The breach changes people see: a breach the phase expects is not one.
+  std::vector<BreachChange> known_changes();
+  std::vector<TriggerStatus> unexpected_statuses() const;
+  std::vector<Page> night_pages(const std::vector<LifecycleEvent>& events, TimePoint now,
+                                const DecisionOutput& decision) const;
+
   const Plan* plan_;
   Evaluator evaluator_;
   PagingPolicy paging_;
+  Lifecycle lifecycle_;
+  std::vector<LifecycleEvent> pending_lifecycle_;  // of acts since the last tick
+  std::vector<std::optional<Severity>> known_;    // per trigger: the breach people know of
+  std::vector<CheckReading> verify_readings_;
   HumanActs acts_;
   std::vector<BreachChange> manual_changes_;  // raises and clears since the last tick
   DecisionOutput decision_;
   bool ticked_ = false;
+  TimePoint last_tick_{};
 };
 
 }  // namespace backout::rules

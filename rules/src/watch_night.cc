@@ -1,0 +1,138 @@
+// The watch's pages about the night (DESIGN section 9): each lifecycle event that people are to
+// hear of becomes one page, to the role the plan makes responsible: a step's owner, the critical
+// decider, or nobody (a phase announcement, a verified step). The page says what happened; the
+// chat message (alerting) says it in words.
+#include <algorithm>
+
+#include "backout/rules/watch.h"
+
+namespace backout::rules {
+namespace {
+
+using Kind = LifecycleEvent::Kind;
+
+// The page's mentions: each role's chat handle, in order, once.
+void mention(Page& p, const Plan& plan, const std::vector<std::string>& roles) {
+  for (const std::string& role : roles) {
+    if (role.empty() ||
+        std::find(p.mention_roles.begin(), p.mention_roles.end(), role) != p.mention_roles.end()) {
+      continue;
+    }
+    const Contact* c = plan.contact(role);
+    p.mention_roles.push_back(role);
+    p.mention.push_back(c != nullptr ? c->chat : std::string());
+  }
+}
+
+std::string critical_decider(const Plan& plan) {
+  const Authority* a = plan.authority_for(Severity::kCritical);
+  return a != nullptr ? a->decides : std::string();
+}
+
+std::vector<std::string> notified(const Plan& plan) {
+  const Authority* a = plan.authority_for(Severity::kCritical);
+  return a != nullptr ? a->notify : std::vector<std::string>{};
+}
+
+}  // namespace
+
+std::vector<Page> Watch::night_pages(const std::vector<LifecycleEvent>& events, TimePoint now,
+                                     const DecisionOutput& decision) const {
+  std::vector<Page> out;
+  const std::vector<BackoutStep> none;
+  const std::vector<BackoutStep>& steps = plan_->backout ? plan_->backout->steps : none;
+  for (const LifecycleEvent& e : events) {
+    Page p;
+    p.at = now;
+    p.recommendation = decision.recommendation;
+    p.reason = decision.reason;
+    p.phase = decision.phase;
+    p.window_end = decision.window_end;
+    p.projected_end = e.projected_end;
+    const std::string step_id = e.step < steps.size() ? steps[e.step].id : std::string();
+    const std::string owner = e.step < steps.size() ? steps[e.step].owner : std::string();
+    switch (e.kind) {
+      case Kind::kPhase:
+        if (e.phase == NightPhase::kPostWindow) {
+          continue;  // the window's final message says it
+        }
+        p.kind = PageKind::kPhase;
+        p.night_phase = std::string(to_string(e.phase));
+        if (e.phase == NightPhase::kDeploying && plan_->deployment) {
+          p.expected = plan_->deployment->expect_outage;
+        } else if (e.phase == NightPhase::kBackingOut && plan_->backout) {
+          p.expected = plan_->backout->expect_outage;
+        }
+        p.key = "phase:" + p.night_phase;
+        break;
+      case Kind::kDeployOverrun:
+        p.kind = PageKind::kDeployOverrun;
+        p.decides = critical_decider(*plan_);
+        mention(p, *plan_, {p.decides});
+        p.key = "deploy_overrun";
+        break;
+      case Kind::kStepStarted:
+        p.kind = PageKind::kStep;
+        p.decides = owner;
+        mention(p, *plan_, {owner});
+        p.key = "step:" + step_id;
+        break;
+      case Kind::kStepOverrun:
+        p.kind = PageKind::kStepOverrun;
+        p.decides = owner;
+        mention(p, *plan_, {owner});
+        p.key = "step_overrun:" + step_id;
+        break;
+      case Kind::kProjection:
+        p.kind = PageKind::kProjection;
+        p.decides = critical_decider(*plan_);
+        mention(p, *plan_, {p.decides});
+        p.key = "projection:" + step_id;
+        break;
+      case Kind::kStepVerified:
+        p.kind = PageKind::kStepVerified;
+        p.key = "verified:" + step_id;
+        break;
+      case Kind::kCheckFailed:
+        p.kind = PageKind::kCheckFailed;
+        p.decides = critical_decider(*plan_);
+        mention(p, *plan_, {owner, p.decides});
+        p.key = "check_failed:" + step_id;
+        break;
+      case Kind::kReversalVerified: {
+        p.kind = PageKind::kReversalVerified;
+        p.decides = critical_decider(*plan_);
+        std::vector<std::string> roles{p.decides};
+        for (const std::string& r : notified(*plan_)) {
+          roles.push_back(r);
+        }
+        mention(p, *plan_, roles);
+        for (const CheckReading& c : verify_readings_) {
+          p.check_values.push_back(c.value);
+        }
+        p.key = "reversal_verified";
+        break;
+      }
+      case Kind::kReversalIncomplete:
+        p.kind = PageKind::kReversalIncomplete;
+        p.decides = critical_decider(*plan_);
+        mention(p, *plan_, {p.decides});
+        p.failing = e.failing;
+        for (const CheckReading& c : verify_readings_) {
+          p.check_values.push_back(c.value);
+        }
+        p.key = "reversal_incomplete";
+        break;
+      case Kind::kStartAfresh:
+        continue;
+    }
+    if (e.kind != Kind::kPhase && e.kind != Kind::kDeployOverrun &&
+        e.kind != Kind::kReversalVerified && e.kind != Kind::kReversalIncomplete) {
+      p.step = e.step;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace backout::rules
