@@ -1,5 +1,5 @@
-// The human acts from the command line (DESIGN section 5): `ack`, `fix-forward`, `decide` and
-// `raise` POST to the running agent's API (section 6) and print its answer in one line.
+// The human acts from the command line (DESIGN sections 5 and 9): `ack`, `fix-forward`,
+// `decide`, `raise`, `deployed` and `done` POST to the running agent's API (section 6) and print its answer in one line.
 // Exit codes: 0 the agent accepted (2xx); 2 it refused (4xx, its message printed) or the command
 // line is wrong; 1 the agent could not be reached or failed (5xx).
 #include <boost/json.hpp>
@@ -167,6 +167,22 @@ std::string summarize(const std::string& endpoint, int status, const std::string
     }
     return line;
   }
+  if (endpoint == "deployed" && o.contains("deployed_at")) {
+    return "go-live recorded at " + str(o, "deployed_at") + " (by " + str(o, "by") + ")";
+  }
+  if (endpoint == "done" && o.contains("item")) {
+    std::string line = str(o, "item");
+    auto failed = o.find("failed");
+    line += failed != o.end() && failed->value().is_bool() && failed->value().as_bool()
+                ? " recorded as failed"
+                : " done";
+    if (!str(o, "next").empty()) {
+      line += "; next step: " + str(o, "next");
+    } else if (!str(o, "phase").empty()) {
+      line += "; the night is now " + str(o, "phase");
+    }
+    return line;
+  }
   if (endpoint == "decision" && o.contains("decision")) {
     std::string line = "decision recorded: " + str(o, "decision");
     if (!str(o, "by").empty()) {
@@ -323,6 +339,28 @@ int decide_command(const Args& args, std::ostream& out, std::ostream& err) {
     body["until"] = *until;
   }
   return post_act("decide", "decision", body, args, out, err);
+}
+
+int deployed_command(const Args& args, std::ostream& out, std::ostream& err) {
+  if (!valid_by("deployed", args, err)) {
+    return kExitBadInput;
+  }
+  json::object body{{"by", *args.value("by")}};
+  return post_act("deployed", "deployed", body, args, out, err);
+}
+
+int done_command(const Args& args, std::ostream& out, std::ostream& err) {
+  if (!valid_by("done", args, err)) {
+    return kExitBadInput;
+  }
+  json::object body{{"item", args.positional().front()}, {"by", *args.value("by")}};
+  if (auto note = args.value("note")) {
+    body["note"] = *note;
+  }
+  if (args.flag("failed")) {
+    body["failed"] = true;
+  }
+  return post_act("done", "done", body, args, out, err);
 }
 
 int raise_command(const Args& args, std::ostream& out, std::ostream& err) {

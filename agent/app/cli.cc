@@ -23,6 +23,8 @@ struct CommandDoc {
   std::vector<OptionDoc> options;
   std::string details;
   std::function<int(const Args&, std::ostream&, std::ostream&)> run;
+  /// The one argument the command takes before its options (`done ITEM`); empty: none.
+  std::string positional = {};
 };
 
 // The options every human act shares: where the agent is and the API token.
@@ -120,6 +122,24 @@ const std::vector<CommandDoc>& commands() {
        std::string("POST /api/v1/raise. Give --severity and --reason, or --clear ID.\n") +
            kActExits,
        raise_command},
+      {"deployed",
+       "declare go-live: the deployment is done and its planned downtime is over",
+       act_options({{"by", "WHO", "who declares it", true}}),
+       std::string("POST /api/v1/deployed. Accepted only while the night is deploying; the\n"
+                   "triggers the deployment expected to breach start afresh from now.\n") +
+           kActExits,
+       deployed_command},
+      {"done",
+       "finish the current backout step (ITEM: its id, e.g. restore_db)",
+       act_options({{"by", "WHO", "who did it", true},
+                    {"note", "TEXT", "what was done, for the timeline and the review", false},
+                    {"failed", "", "the step did not work (its owner and the decider are told)",
+                     false}}),
+       std::string("POST /api/v1/done. ITEM must be the current step; the next one starts and\n"
+                   "its owner is paged. A refusal (not the current step, unknown item, wrong\n"
+                   "phase) prints the reason.\n") +
+           kActExits,
+       done_command, "ITEM"},
   };
   return list;
 }
@@ -139,6 +159,9 @@ void print_usage(std::ostream& out) {
 
 void print_command_help(const CommandDoc& c, std::ostream& out) {
   out << "Usage: backout-agent " << c.name;
+  if (!c.positional.empty()) {
+    out << " " << c.positional;
+  }
   for (const auto& o : c.options) {
     std::string part = "--" + o.name + (o.value.empty() ? "" : " " + o.value);
     out << " " << (o.required ? part : "[" + part + "]");
@@ -207,6 +230,10 @@ int main_entry(const std::vector<std::string>& argv, std::ostream& out, std::ost
       return kExitOk;
     }
     if (!a.starts_with("--")) {
+      if (!cmd->positional.empty() && args.positional().empty()) {
+        args.add_positional(a);
+        continue;
+      }
       err << "backout-agent " << cmd->name << ": unexpected argument '" << a
           << "'; options start with --\n";
       return kExitBadInput;
@@ -250,6 +277,11 @@ int main_entry(const std::vector<std::string>& argv, std::ostream& out, std::ost
       inline_value = argv[++i];
     }
     args.set_value(name, *inline_value);
+  }
+  if (!cmd->positional.empty() && args.positional().empty()) {
+    err << "backout-agent " << cmd->name << ": say which " << cmd->positional << ", e.g. "
+        << "backout-agent " << cmd->name << " restore_db --by @you\n";
+    return kExitBadInput;
   }
   for (const auto& o : cmd->options) {
     if (o.required && !args.value(o.name)) {

@@ -27,5 +27,7 @@ int ack_command(const Args& args, std::ostream& out, std::ostream& err);
 int fix_forward_command(const Args& args, std::ostream& out, std::ostream& err);
 int decide_command(const Args& args, std::ostream& out, std::ostream& err);
 int raise_command(const Args& args, std::ostream& out, std::ostream& err);
+int deployed_command(const Args& args, std::ostream& out, std::ostream& err);
+int done_command(const Args& args, std::ostream& out, std::ostream& err);
 
 }  // namespace backout::agent

@@ -346,6 +346,64 @@ void register_api(http::Router& router, ApiContext ctx) {
                  return json_ok(f);
                });
              });
+  // The night's acts (DESIGN section 9): a refusal is a conflict with the night's state (wrong
+  // phase, not the current step, unknown item): 409 with the reason.
+  router.add("POST", "/api/v1/deployed",
+             [shared, act](const HttpRequest& req, const http::PathParams&) {
+               return act(req, [&](const json::object& b, TimePoint now,
+                                  std::optional<record::TimelineEvent>& ev) {
+                 std::string by = string_field(b, "by");
+                 if (by.empty()) {
+                   return json_error(400, "say who declares go-live ('by')");
+                 }
+                 Status s = shared->watch->deployed(by, now);
+                 if (!s.ok()) {
+                   return json_error(409, s.error());
+                 }
+                 ev = event(shared->watch->plan(), now, record::GoLiveDeclared{by, false});
+                 spdlog::warn("go-live declared by {}", by);
+                 return json_ok(json::object{
+                     {"deployed_at", format_rfc3339(now, shared->watch->plan().window.offset())},
+                     {"by", by}});
+               });
+             });
+  router.add("POST", "/api/v1/done",
+             [shared, act](const HttpRequest& req, const http::PathParams&) {
+               return act(req, [&](const json::object& b, TimePoint now,
+                                  std::optional<record::TimelineEvent>& ev) {
+                 std::string item = string_field(b, "item");
+                 std::string by = string_field(b, "by");
+                 std::string note = string_field(b, "note");
+                 const json::value* failed_v = b.if_contains("failed");
+                 if (failed_v != nullptr && !failed_v->is_bool() && !failed_v->is_null()) {
+                   return json_error(400, "'failed' must be true or false");
+                 }
+                 const bool failed = failed_v != nullptr && failed_v->is_bool() &&
+                                     failed_v->as_bool();
+                 if (item.empty()) {
+                   return json_error(400, "say which item is done ('item'), e.g. restore_db");
+                 }
+                 if (by.empty()) {
+                   return json_error(400, "say who has done it ('by')");
+                 }
+                 Status s = shared->watch->done(item, by, note, failed, now);
+                 if (!s.ok()) {
+                   return json_error(409, s.error());
+                 }
+                 ev = event(shared->watch->plan(), now,
+                            record::ItemDoneRecorded{item, by, note, failed});
+                 spdlog::warn("{} {} by {}{}", item, failed ? "failed" : "done", by,
+                              note.empty() ? "" : ": " + note);
+                 const rules::Lifecycle& life = shared->watch->lifecycle();
+                 json::object out{{"item", item},
+                                  {"failed", failed},
+                                  {"phase", std::string(rules::to_string(life.phase()))}};
+                 if (auto next = life.current_step()) {
+                   out["next"] = shared->watch->plan().backout->steps[*next].id;
+                 }
+                 return json_ok(out);
+               });
+             });
   router.add("POST", "/api/v1/raise",
              [shared, act](const HttpRequest& req, const http::PathParams&) {
                return act(req, [&](const json::object& b, TimePoint now,

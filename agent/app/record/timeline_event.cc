@@ -265,7 +265,18 @@ constexpr std::initializer_list<rules::Recommendation> kRecommendations = {
 constexpr std::initializer_list<rules::PageKind> kPageKinds = {
     rules::PageKind::kBreach,    rules::PageKind::kSeverityUp, rules::PageKind::kRepeat,
     rules::PageKind::kEscalation, rules::PageKind::kPnrWarning, rules::PageKind::kEtaPassed,
-    rules::PageKind::kResolve,   rules::PageKind::kFinal,      rules::PageKind::kAct};
+    rules::PageKind::kResolve,   rules::PageKind::kFinal,      rules::PageKind::kAct,
+    rules::PageKind::kPhase,     rules::PageKind::kDeployOverrun, rules::PageKind::kStep,
+    rules::PageKind::kStepOverrun, rules::PageKind::kProjection, rules::PageKind::kCheckFailed,
+    rules::PageKind::kStepVerified, rules::PageKind::kReversalVerified,
+    rules::PageKind::kReversalIncomplete};
+constexpr std::initializer_list<rules::NightPhase> kNightPhases = {
+    rules::NightPhase::kPreWindow,  rules::NightPhase::kDeploying, rules::NightPhase::kInWindow,
+    rules::NightPhase::kBackingOut, rules::NightPhase::kVerifying, rules::NightPhase::kBackedOut,
+    rules::NightPhase::kPostWindow};
+constexpr std::initializer_list<StepChanged::What> kStepWhats = {
+    StepChanged::What::kStarted, StepChanged::What::kOverrun, StepChanged::What::kProjection,
+    StepChanged::What::kVerified, StepChanged::What::kCheckFailed};
 constexpr std::initializer_list<rules::Phase> kPhases = {
     rules::Phase::kPreWindow, rules::Phase::kInWindow, rules::Phase::kPostWindow};
 constexpr std::initializer_list<Delivery::Outcome> kDeliveryOutcomes = {
@@ -300,6 +311,7 @@ Result<EventBody> decode_body(const std::string& kind, const json::object& o,
       t.path = r.one_of("path", kPaths, rules_name);
     }
     t.reason = r.str_or_empty("reason");
+    t.expected = r.has("expected") && r.boolean("expected");
     body = std::move(t);
   } else if (kind == "recommendation") {
     body = RecommendationChanged{r.one_of("recommendation", kRecommendations, rules_name),
@@ -366,6 +378,38 @@ Result<EventBody> decode_body(const std::string& kind, const json::object& o,
     body = std::move(x);
   } else if (kind == "raise_clear") {
     body = RaiseCleared{r.str("id"), r.str("by")};
+  } else if (kind == "deployed") {
+    GoLiveDeclared g;
+    g.by = r.str_or_empty("by");
+    g.overrun = r.has("overrun") && r.boolean("overrun");
+    body = std::move(g);
+  } else if (kind == "done") {
+    ItemDoneRecorded d;
+    d.item = r.str("item");
+    d.by = r.str("by");
+    d.note = r.str_or_empty("note");
+    d.failed = r.has("failed") && r.boolean("failed");
+    body = std::move(d);
+  } else if (kind == "night") {
+    body = NightPhaseChanged{r.one_of("phase", kNightPhases, rules_name)};
+  } else if (kind == "step") {
+    StepChanged c;
+    c.step = r.str("step");
+    c.what = r.one_of("state", kStepWhats, record_name);
+    if (r.has("projected_end")) {
+      c.projected_end = r.time("projected_end");
+    }
+    body = std::move(c);
+  } else if (kind == "verify") {
+    VerifyOutcome v;
+    const std::string outcome = r.str("outcome");
+    if (outcome != "verified" && outcome != "incomplete") {
+      return Error{"a verify event's outcome must be verified or incomplete, not '" + outcome +
+                   "'"};
+    }
+    v.verified = outcome == "verified";
+    v.failing = r.has("failing") ? r.strings("failing") : std::vector<std::string>{};
+    body = std::move(v);
   } else if (kind == "plan") {
     PlanSnapshot p;
     p.project = r.str("project");
@@ -429,6 +473,22 @@ std::string_view to_string(Delivery::Outcome o) {
   return "delivered";
 }
 
+std::string_view to_string(StepChanged::What w) {
+  switch (w) {
+    case StepChanged::What::kStarted:
+      return "started";
+    case StepChanged::What::kOverrun:
+      return "overrun";
+    case StepChanged::What::kProjection:
+      return "projection";
+    case StepChanged::What::kVerified:
+      return "verified";
+    case StepChanged::What::kCheckFailed:
+      return "check_failed";
+  }
+  return "started";
+}
+
 std::string_view to_string(AgentLifecycle::What w) {
   switch (w) {
     case AgentLifecycle::What::kStarted:
@@ -461,6 +521,11 @@ std::string_view TimelineEvent::kind() const {
                  [](const Raised&) { return std::string_view("raise"); },
                  [](const RaiseCleared&) { return std::string_view("raise_clear"); },
                  [](const PlanSnapshot&) { return std::string_view("plan"); },
+                 [](const GoLiveDeclared&) { return std::string_view("deployed"); },
+                 [](const ItemDoneRecorded&) { return std::string_view("done"); },
+                 [](const NightPhaseChanged&) { return std::string_view("night"); },
+                 [](const StepChanged&) { return std::string_view("step"); },
+                 [](const VerifyOutcome&) { return std::string_view("verify"); },
                  [](const Unknown& u) { return std::string_view(u.kind); }},
       body);
 }
@@ -484,6 +549,9 @@ std::string encode(const TimelineEvent& e, Encoding encoding) {
             }
             if (!t.reason.empty()) {
               w.str("reason", t.reason);
+            }
+            if (t.expected) {
+              w.boolean("expected", true);
             }
           },
           [&](const RecommendationChanged& r) {
@@ -546,6 +614,22 @@ std::string encode(const TimelineEvent& e, Encoding encoding) {
                 .str("by", x.by);
           },
           [&](const RaiseCleared& c) { w.str("id", c.id).str("by", c.by); },
+          [&](const GoLiveDeclared& g) { w.str("by", g.by).boolean("overrun", g.overrun); },
+          [&](const ItemDoneRecorded& d) {
+            w.str("item", d.item).str("by", d.by).str("note", d.note).boolean("failed", d.failed);
+          },
+          [&](const NightPhaseChanged& n) { w.str("phase", rules::to_string(n.phase)); },
+          [&](const StepChanged& c) {
+            w.str("step", c.step).str("state", to_string(c.what));
+            if (c.projected_end) {
+              w.time("projected_end", *c.projected_end);
+            } else {
+              w.str_or_null("projected_end", std::nullopt);
+            }
+          },
+          [&](const VerifyOutcome& v) {
+            w.str("outcome", v.verified ? "verified" : "incomplete").strings("failing", v.failing);
+          },
           [&](const PlanSnapshot& p) {
             w.str("project", p.project)
                 .str("release", p.release)
@@ -704,6 +788,62 @@ rules::Plan plan_of(const PlanSnapshot& s) {
   return p;
 }
 
+namespace {
+
+// The night's changes of one tick (the acts' own events, `deployed` and `done`, are written by
+// the API when the act is accepted; a go-live taken at the planned time is written here).
+void night_events(const rules::Plan& plan, const rules::TickResult& tick,
+                  std::vector<TimelineEvent>& out) {
+  using Kind = rules::LifecycleEvent::Kind;
+  const ZonedTime at{tick.at, plan.window.offset()};
+  auto step_id = [&](std::size_t i) {
+    return plan.backout && i < plan.backout->steps.size() ? plan.backout->steps[i].id
+                                                          : std::to_string(i);
+  };
+  auto step = [&](const rules::LifecycleEvent& e, StepChanged::What what) {
+    StepChanged c{step_id(e.step), what, std::nullopt};
+    if (e.projected_end) {
+      c.projected_end = ZonedTime{*e.projected_end, plan.window.offset()};
+    }
+    out.push_back({at, std::move(c)});
+  };
+  for (const rules::LifecycleEvent& e : tick.lifecycle) {
+    switch (e.kind) {
+      case Kind::kPhase:
+        out.push_back({at, NightPhaseChanged{e.phase}});
+        break;
+      case Kind::kDeployOverrun:
+        out.push_back({at, GoLiveDeclared{"", true}});
+        break;
+      case Kind::kStepStarted:
+        step(e, StepChanged::What::kStarted);
+        break;
+      case Kind::kStepOverrun:
+        step(e, StepChanged::What::kOverrun);
+        break;
+      case Kind::kProjection:
+        step(e, StepChanged::What::kProjection);
+        break;
+      case Kind::kStepVerified:
+        step(e, StepChanged::What::kVerified);
+        break;
+      case Kind::kCheckFailed:
+        step(e, StepChanged::What::kCheckFailed);
+        break;
+      case Kind::kReversalVerified:
+        out.push_back({at, VerifyOutcome{true, {}}});
+        break;
+      case Kind::kReversalIncomplete:
+        out.push_back({at, VerifyOutcome{false, e.failing}});
+        break;
+      case Kind::kStartAfresh:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<TimelineEvent> tick_events(const rules::Plan& plan, const rules::TickResult& tick) {
   std::vector<TimelineEvent> out;
   const ZonedTime at{tick.at, plan.window.offset()};
@@ -720,8 +860,10 @@ std::vector<TimelineEvent> tick_events(const rules::Plan& plan, const rules::Tic
     if (s.state == rules::TriggerState::kInconclusive) {
       t.reason = s.reason;
     }
+    t.expected = ch.trigger < tick.expected.size() && tick.expected[ch.trigger];
     out.push_back({at, std::move(t)});
   }
+  night_events(plan, tick, out);
   if (tick.recommendation_changed) {
     out.push_back({at, RecommendationChanged{tick.decision.recommendation, tick.decision.reason}});
   }

@@ -21,6 +21,14 @@
 //                   accepted (go only: "trigger:severity" of the breaches it accepts)
 //   raise           id, severity, reason, by
 //   raise_clear     id, by
+//   deployed        by (empty when the planned time passed without one), overrun
+//   done            item, by, note, failed
+//   night           phase (the night's: pre_window, deploying, in_window, backing_out,
+//                   verifying, backed_out, post_window)
+//   step            step, state (started, overrun, projection, verified, check_failed),
+//                   projected_end (null when none)
+//   verify          outcome (verified, incomplete), failing [names]
+// A trigger event carries "expected": true when the night's phase expects the breach.
 //   plan            the plan as the agent watched it, written at every start (after a
 //                   --start-now shift): project, release, owner, revision, approved,
 //                   window_start, window_end, point_of_no_return, backout_duration,
@@ -54,6 +62,7 @@ struct TriggerChanged {
   std::optional<double> value;
   std::optional<rules::DetectionPath> path;  // set when breached
   std::string reason;                        // why inconclusive; empty otherwise
+  bool expected = false;  // the night's phase expects this breach (DESIGN section 9)
   bool operator==(const TriggerChanged&) const = default;
 };
 
@@ -158,6 +167,52 @@ struct RaiseCleared {
   bool operator==(const RaiseCleared&) const = default;
 };
 
+// --- The night (DESIGN section 9) ---------------------------------------------------------------
+
+/// Go-live: declared by a person (`by`), or taken when the deployment's planned time passed
+/// without one (`by` empty, `overrun` true).
+struct GoLiveDeclared {
+  std::string by;
+  bool overrun = false;
+  bool operator==(const GoLiveDeclared&) const = default;
+};
+
+/// `done ITEM`: a backout step finished (or did not work: `failed`).
+struct ItemDoneRecorded {
+  std::string item;
+  std::string by;
+  std::string note;
+  bool failed = false;
+  bool operator==(const ItemDoneRecorded&) const = default;
+};
+
+/// The night entered a phase (pre_window ... post_window).
+struct NightPhaseChanged {
+  rules::NightPhase phase = rules::NightPhase::kPreWindow;
+  bool operator==(const NightPhaseChanged&) const = default;
+};
+
+/// A backout step: started, overrun, projection (the backout's end passes the window's),
+/// verified, check_failed.
+struct StepChanged {
+  enum class What { kStarted, kOverrun, kProjection, kVerified, kCheckFailed };
+  std::string step;
+  What what = What::kStarted;
+  std::optional<ZonedTime> projected_end;
+  bool operator==(const StepChanged& o) const {
+    return step == o.step && what == o.what &&
+           projected_end.has_value() == o.projected_end.has_value() &&
+           (!projected_end || projected_end->at == o.projected_end->at);
+  }
+};
+
+/// The verification of the reversal: verified, or incomplete (`failing`: checks and triggers).
+struct VerifyOutcome {
+  bool verified = false;
+  std::vector<std::string> failing;
+  bool operator==(const VerifyOutcome&) const = default;
+};
+
 /// The plan as the agent watched it (see `plan` above): what a review needs to name people,
 /// roles and triggers and to know the window, without the plan file.
 struct PlanSnapshot {
@@ -210,7 +265,8 @@ std::string string_field(const Unknown& u, std::string_view key);
 using EventBody =
     std::variant<TriggerChanged, RecommendationChanged, Notified, PhaseChanged, SourceChanged,
                  Delivery, AgentLifecycle, ClockStepped, Acknowledged, FixForwardDeclared,
-                 Decided, Raised, RaiseCleared, PlanSnapshot, Unknown>;
+                 Decided, Raised, RaiseCleared, PlanSnapshot, GoLiveDeclared, ItemDoneRecorded,
+                 NightPhaseChanged, StepChanged, VerifyOutcome, Unknown>;
 
 struct TimelineEvent {
   ZonedTime at;  // written in the plan window's offset
@@ -248,6 +304,7 @@ std::vector<TimelineEvent> tick_events(const rules::Plan& plan, const rules::Tic
 std::string json_number(double v);
 
 std::string_view to_string(Delivery::Outcome o);       // delivered, retry, dropped
+std::string_view to_string(StepChanged::What w);       // started, overrun, projection, ...
 std::string_view to_string(AgentLifecycle::What w);    // started, restarted, store_recovered
 
 }  // namespace backout::agent::record

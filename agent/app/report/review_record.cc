@@ -108,6 +108,12 @@ class EventReader {
   // The plan as the agent watched it: read in read_timeline(), no row of its own (the agent's
   // start or restart beside it has one).
   void on(const record::PlanSnapshot&) {}
+  // The night's events: the review reads them in a later increment (issue 11, item 8).
+  void on(const record::GoLiveDeclared&) {}
+  void on(const record::ItemDoneRecorded&) {}
+  void on(const record::NightPhaseChanged&) {}
+  void on(const record::StepChanged&) {}
+  void on(const record::VerifyOutcome&) {}
   void on(const record::Unknown& u);
 
   Facts& f_;

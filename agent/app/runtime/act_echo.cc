@@ -57,6 +57,14 @@ std::optional<ActEcho> act_echo(const record::TimelineEvent& event, const rules:
                   x->reason + " (" + x->id + ")";
   } else if (const auto* c = event.as<record::RaiseCleared>()) {
     page.reason = c->id + " cleared by " + c->by;
+  } else if (const auto* g = event.as<record::GoLiveDeclared>()) {
+    page.reason = "go-live declared by " + g->by;
+  } else if (const auto* done = event.as<record::ItemDoneRecorded>()) {
+    page.reason =
+        done->item + (done->failed ? " did not work, reported by " : " done by ") + done->by;
+    if (!done->note.empty()) {
+      page.reason += ": " + done->note;
+    }
   } else {
     return std::nullopt;
   }

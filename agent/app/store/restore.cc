@@ -35,6 +35,12 @@ rules::HumanActs acts_from_timeline(const std::vector<std::string>& events) {
         h.accepted = *d->accepted;
       }
       acts.decisions.push_back(std::move(h));
+    } else if (const auto* g = e->as<record::GoLiveDeclared>()) {
+      if (!g->overrun) {
+        acts.deployed = rules::GoLive{g->by, at};
+      }
+    } else if (const auto* done = e->as<record::ItemDoneRecorded>()) {
+      acts.done.push_back({done->item, done->by, done->note, done->failed, at});
     }
   }
   return acts;

@@ -10,9 +10,10 @@
 
 namespace backout::agent {
 
-/// The fix-forwards, raises (and their clears) and decisions recorded in the timeline events
-/// (encoded TimelineEvents of kinds fix_forward, raise, raise_clear, decision); other kinds,
-/// and lines that do not decode, are skipped.
+/// The fix-forwards, raises (and their clears), decisions, go-live and done items recorded in
+/// the timeline events (encoded TimelineEvents of kinds fix_forward, raise, raise_clear,
+/// decision, deployed (declared by a person), done); other kinds, and lines that do not decode,
+/// are skipped.
 rules::HumanActs acts_from_timeline(const std::vector<std::string>& events);
 
 /// The last recommendation the timeline records (kind recommendation); go when there is none.
