@@ -57,9 +57,20 @@ class Loader : public YamlCursor {
   /// `when` and `severity`: one condition and its severity, or a map severity -> condition.
   bool load_trigger_levels(const Entries& es, Pos where, const std::string& path, bool measure_ok,
                            rules::Trigger& t);
+  // The trigger language, shared by every section that measures (triggers, backout checks).
+  /// A measure parsed and checked against the sources; nullopt if it does not parse (reported).
+  /// One on an unknown source or series is reported and still returned.
+  std::optional<rules::Measure> read_measure(const Entry& e, const std::string& path);
+  /// A condition such as "> 5%" or ">= baseline"; nullopt if it does not parse (reported).
+  std::optional<rules::Condition> read_condition(const Entry& e, const std::string& path);
   void check_measure(const rules::Measure& m, const Entry& e, const std::string& path);
-  void check_condition(const rules::Trigger& t, const rules::Level& level, const Entry& e,
+  /// Whether condition `c` fits measure `m` (units, shares, a baseline to compare with).
+  void check_condition(const rules::Measure& m, const rules::Condition& c, const Entry& e,
                        const std::string& path);
+  /// A breach condition pointing the unlikely way (availability above, failures below):
+  /// warned for triggers only; a check that passes while availability is high is right.
+  void check_breach_direction(const rules::Measure& m, const rules::Condition& c, const Entry& e,
+                              const std::string& path);
   void load_early(rules::Trigger& t, const Entry* e, const std::string& path);
   void load_notify(const Entry& e);
   std::optional<rules::Channel> load_channel(const Entry& e);
