@@ -57,10 +57,40 @@ class Loader : public YamlCursor {
   /// `when` and `severity`: one condition and its severity, or a map severity -> condition.
   bool load_trigger_levels(const Entries& es, Pos where, const std::string& path, bool measure_ok,
                            rules::Trigger& t);
+  // The trigger language, shared by every section that measures (triggers, backout checks).
+  /// A measure parsed and checked against the sources; nullopt if it does not parse (reported).
+  /// One on an unknown source or series is reported and still returned.
+  std::optional<rules::Measure> read_measure(const Entry& e, const std::string& path);
+  /// A condition such as "> 5%" or ">= baseline"; nullopt if it does not parse (reported).
+  std::optional<rules::Condition> read_condition(const Entry& e, const std::string& path);
   void check_measure(const rules::Measure& m, const Entry& e, const std::string& path);
-  void check_condition(const rules::Trigger& t, const rules::Level& level, const Entry& e,
+  /// Whether condition `c` fits measure `m` (units, shares, a baseline to compare with).
+  void check_condition(const rules::Measure& m, const rules::Condition& c, const Entry& e,
                        const std::string& path);
+  /// A breach condition pointing the unlikely way (availability above, failures below):
+  /// warned for triggers only; a check that passes while availability is high is right.
+  void check_breach_direction(const rules::Measure& m, const rules::Condition& c, const Entry& e,
+                              const std::string& path);
   void load_early(rules::Trigger& t, const Entry* e, const std::string& path);
+  // The night (sections/night.cc): the deployment, the backout procedure, its verification.
+  void load_deployment(const Entry& e);
+  void load_backout(const Entry& e);
+  /// Trigger ids (a list, or one id); unknown ones are reported with a did-you-mean.
+  std::vector<std::string> expect_outage(const Entry& e, const std::string& path);
+  std::optional<std::string> trigger_ref(const Entry& e, const std::string& path);
+  void load_steps(const Entry& e, rules::Backout& b);
+  std::optional<rules::BackoutStep> load_step(const YAML::Node& node, std::size_t index);
+  /// The `id` of an item the `done` act names (a backout step; later preflight items and
+  /// after-backout actions): an identifier, unique across the plan. False if wrong (reported).
+  bool load_item_id(const Entries& es, Pos where, const std::string& path, std::string& id);
+  std::optional<rules::MeasureCheck> load_step_check(const Entry& e, const std::string& path,
+                                                     const std::string& name);
+  void load_verify(const Entry& e, rules::Backout& b);
+  void load_verify_checks(const Entry& e, rules::Backout& b);
+  /// `measure`, `when` and `over` of a check, in the trigger language; nullopt if wrong.
+  std::optional<rules::MeasureCheck> load_measure_check(const Entries& es, Pos where,
+                                                        const std::string& path,
+                                                        rules::MeasureCheck c);
   void load_notify(const Entry& e);
   std::optional<rules::Channel> load_channel(const Entry& e);
   const KindSpec* chat_kind(const Entry& kind, const std::string& path);
@@ -97,6 +127,7 @@ class Loader : public YamlCursor {
   std::set<Severity> authority_written_;             // severities under `authority`, valid or not
   const KindSpec* current_spec_ = nullptr;           // kind of the source being loaded
   std::map<std::string, Pos> trigger_pos_;
+  std::map<std::string, Pos> item_pos_;  // ids `done` names (backout steps), unique in the plan
   std::vector<std::pair<Severity, Pos>> used_severities_;
   std::map<std::string, Pos> anchors_;
 };

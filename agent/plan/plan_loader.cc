@@ -21,8 +21,9 @@ namespace detail {
 
 // --- top level ------------------------------------------------------------------------------
 
-const KeyList kTopKeys = {"version", "plan",     "window", "contacts", "authority",
-                          "sources", "triggers", "notify", "server",   "state_dir"};
+const KeyList kTopKeys = {"version",   "plan",    "window",   "contacts",
+                          "authority", "sources", "triggers", "deployment",
+                          "backout",   "notify",  "server",   "state_dir"};
 
 LoadResult Loader::run() {
   LoadResult result;
@@ -92,7 +93,8 @@ LoadResult Loader::run() {
       } else {
         Entries top = entries(root, {1, 1}, "plan file", kTopKeys, "a map");
         // Order matters: contacts before authority, sources before triggers, window before
-        // triggers (their warnings use the point of no return).
+        // triggers (their warnings use the point of no return), contacts and triggers before
+        // deployment and backout (owners are roles, expect_outage names triggers).
         if (const Entry* v = find(top, "version")) {
           if (auto n = integer(*v, "version", 0, INT32_MAX, "a whole number; write version: 1")) {
             if (*n != 1) {
@@ -127,6 +129,12 @@ LoadResult Loader::run() {
           load_triggers(*e);
         } else {
           error({1, 1}, "missing 'triggers' (what is measured and when it is a breach)");
+        }
+        if (const Entry* e = find(top, "deployment")) {
+          load_deployment(*e);
+        }
+        if (const Entry* e = find(top, "backout")) {
+          load_backout(*e);
         }
         if (const Entry* e = find(top, "authority")) {
           load_authority(*e);

@@ -54,7 +54,80 @@ std::string source_target(const Source& s) {
   return "";
 }
 
+std::string or_none(const std::vector<std::string>& ids) {
+  return ids.empty() ? std::string("none") : join(ids, ", ");
+}
+
+// "1h42m: 2m more than window.backout_duration (1h40m), ...": the procedure against the time
+// the point of no return is computed from.
+std::string steps_total(const rules::Backout& b, const rules::Window& w) {
+  const Duration planned = b.planned();
+  std::string out = "total " + format_duration(planned);
+  if (planned == w.backout_duration) {
+    return out + ", as window.backout_duration";
+  }
+  const bool more = planned > w.backout_duration;
+  const Duration diff = more ? planned - w.backout_duration : w.backout_duration - planned;
+  return out + ": " + format_duration(diff) + (more ? " more" : " less") +
+         " than window.backout_duration (" + format_duration(w.backout_duration) +
+         "), from which the point of no return is computed";
+}
+
+void summarize_deployment(const rules::Plan& plan, std::ostream& out) {
+  const rules::Deployment& d = *plan.deployment;
+  const rules::Window& w = plan.window;
+  out << "\n" << pad("Deployment", 20) << format_duration(d.duration)
+      << " from the start: go-live planned at "
+      << format_clock(w.start.at + d.duration, w.offset()) << "\n";
+  out << "  expected outages: " << or_none(d.expect_outage) << "\n";
+}
+
+void summarize_backout(const rules::Plan& plan, std::ostream& out) {
+  const rules::Backout& b = *plan.backout;
+  out << "\nBackout procedure (" << b.steps.size() << (b.steps.size() == 1 ? " step" : " steps")
+      << ")\n";
+  std::size_t id_width = 0;
+  for (const rules::BackoutStep& s : b.steps) {
+    id_width = std::max(id_width, s.id.size());
+  }
+  // "  10. resume_traffic    5m  Resume traffic": number, id, duration, then the action, under
+  // which the owner, verification and check follow.
+  auto right = [](const std::string& v, std::size_t width) {
+    return std::string(v.size() < width ? width - v.size() : 0, ' ') + v;
+  };
+  const std::string indent(4 + 2 + id_width + 2 + 5 + 2, ' ');
+  for (std::size_t i = 0; i < b.steps.size(); ++i) {
+    const rules::BackoutStep& s = b.steps[i];
+    out << right(std::to_string(i + 1), 4) << ". " << pad(s.id, id_width + 2)
+        << right(format_duration(s.duration), 5) << "  " << s.action << "\n";
+    out << indent << "owner: " << person(plan, s.owner);
+    if (!s.verify.empty()) {
+      out << "; verify: " << s.verify;
+    }
+    out << "\n";
+    if (s.check) {
+      out << indent << "check: " << describe_check(*s.check) << "\n";
+    }
+  }
+  out << "  " << steps_total(b, plan.window) << "\n";
+  out << "  expected outages while the steps run: " << or_none(b.expect_outage) << "\n";
+  out << "  reversal verified when every check holds and no trigger is breached for "
+      << format_duration(b.hold) << "; incomplete if not after " << format_duration(b.timeout)
+      << "\n";
+  for (const rules::MeasureCheck& c : b.checks) {
+    out << "    " << c.name << ": " << describe_check(c) << "\n";
+  }
+}
+
 }  // namespace
+
+std::string describe_check(const rules::MeasureCheck& c) {
+  std::string out = c.measure.text() + " " + c.when.text;
+  if (c.measure.kind != rules::MeasureKind::kValue) {
+    out += " over " + format_duration(c.over);
+  }
+  return out;
+}
 
 std::string describe_level(const rules::Trigger& t, const rules::Level& level) {
   std::string out = t.measure.text() + " " + level.condition.text;
@@ -153,6 +226,13 @@ std::string summarize(const rules::Plan& plan) {
   }
   out << "  " << pad("minor", 15) << "logged and posted to chat; nobody is paged\n";
 
+  if (plan.deployment) {
+    summarize_deployment(plan, out);
+  }
+  if (plan.backout) {
+    summarize_backout(plan, out);
+  }
+
   out << "\nSources (" << plan.sources.size() << ")\n";
   std::size_t src_width = 0;
   for (const auto& s : plan.sources) {
@@ -173,6 +253,8 @@ std::string summarize(const rules::Plan& plan) {
   }
   out << "  unacknowledged pages repeat every " << format_duration(n.repeat_every)
       << "; breaches within " << format_duration(n.group_wait) << " go out together\n";
+  out << "  a trigger that cannot be judged for " << format_duration(n.blind_after)
+      << " while deploying or in the window is reported to its decider\n";
 
   out << "\nServer " << plan.server.host << ":" << plan.server.port;
   if (plan.server.token) {

@@ -9,8 +9,13 @@ namespace backout::plan {
 
 /// Release, window, point of no return (in the window's own offset) and its warning, each trigger
 /// with severity, measure, window and threshold, who decides each severity and who is told (with
-/// chat handles), the sources and the channels.
+/// chat handles), the deployment and the backout procedure (each step with its owner, duration
+/// and verification, their total against window.backout_duration, the verification's checks),
+/// the sources and the channels.
 std::string summarize(const rules::Plan& plan);
+
+/// One line describing a check: `value(db_version) > 0`, `availability(home_page) >= 99% over 1m`.
+std::string describe_check(const rules::MeasureCheck& c);
 
 /// One line describing a trigger level: `ratio(a, b) > 5% over 5m, for 1m, min 50 observations`.
 std::string describe_level(const rules::Trigger& t, const rules::Level& level);

@@ -96,6 +96,21 @@ void lint_trigger(const Trigger& t, const Window* w, std::vector<LintFinding>& o
   }
 }
 
+// The procedure's planned steps against the window's backout_duration: the point of no return is
+// computed from backout_duration, so steps that take longer leave the backout finishing after
+// the window's end (and shorter ones leave time unused).
+void lint_backout(const Backout& b, const Window& w, std::vector<LintFinding>& out) {
+  const Duration planned = b.planned();
+  if (b.steps.empty() || planned == w.backout_duration) {
+    return;
+  }
+  out.push_back({"backout.steps", "backout.steps: the steps add up to " + format_duration(planned) +
+                                      " but window.backout_duration is " +
+                                      format_duration(w.backout_duration) +
+                                      " (the point of no return is computed from "
+                                      "backout_duration)"});
+}
+
 bool loopback(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
 }
@@ -113,6 +128,9 @@ std::vector<LintFinding> lint(const Plan& plan, bool window_known) {
   }
   for (const Trigger& t : plan.triggers) {
     lint_trigger(t, window, out);
+  }
+  if (plan.backout && window != nullptr) {
+    lint_backout(*plan.backout, *window, out);
   }
   if (plan.notify.group_wait > std::chrono::seconds{30}) {
     out.push_back(

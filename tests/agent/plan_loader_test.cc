@@ -17,10 +17,21 @@
 #include "app/kinds/kinds.h"
 #include "plan/plan_summary.h"
 #include "support/paths.h"
+#include "support/plan_edit.h"
 
 namespace backout::plan {
 namespace {
 
+using backout::testing::After;
+using backout::testing::apply_edits;
+using backout::testing::Before;
+using backout::testing::Delete;
+using backout::testing::Edit;
+using backout::testing::Edited;
+using backout::testing::expand;
+using backout::testing::expand_all;
+using backout::testing::Replace;
+using backout::testing::Whole;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 
@@ -43,119 +54,10 @@ std::vector<std::string> formatted(const LoadResult& r) {
 }
 
 // --- edits of the reference plan ----------------------------------------------------------------
-// An edit names the lines it touches by an anchor: text that occurs exactly once in the plan. The
-// lines the anchor spans are replaced, deleted, or get new lines after or before them. Anchors
-// (rather than line numbers) keep the cases readable and valid when the reference plan grows.
+// An edit names the lines it touches by an anchor (support/plan_edit.h); `{L}`, `{L+n}` and
+// `{@text}` in an expected diagnostic name lines of the edited plan.
 
-struct Edit {
-  enum class Kind { kReplace, kDelete, kAfter, kBefore, kWhole };
-  Kind kind;
-  std::string anchor;
-  std::string text;
-};
-
-Edit Replace(std::string anchor, std::string text) {
-  return {Edit::Kind::kReplace, std::move(anchor), std::move(text)};
-}
-Edit Delete(std::string anchor) { return {Edit::Kind::kDelete, std::move(anchor), ""}; }
-Edit After(std::string anchor, std::string text) {
-  return {Edit::Kind::kAfter, std::move(anchor), std::move(text)};
-}
-Edit Before(std::string anchor, std::string text) {
-  return {Edit::Kind::kBefore, std::move(anchor), std::move(text)};
-}
-Edit Whole(std::string text) { return {Edit::Kind::kWhole, "", std::move(text)}; }
-
-int line_at(const std::string& text, std::size_t offset) {
-  return 1 + static_cast<int>(std::count(text.begin(), text.begin() + offset, '\n'));
-}
-
-struct Edited {
-  std::string text;
-  int line = 1;  // where the first edit put its text (or removed lines): `{L}` in expectations
-};
-
-Edited apply(const std::vector<Edit>& edits) {
-  Edited out{reference_text(), 1};
-  bool first = true;
-  for (const Edit& e : edits) {
-    std::string& t = out.text;
-    if (e.kind == Edit::Kind::kWhole) {
-      t = e.text;
-      first = false;
-      continue;
-    }
-    std::size_t at = t.find(e.anchor);
-    if (at == std::string::npos || t.find(e.anchor, at + 1) != std::string::npos) {
-      ADD_FAILURE() << "anchor must occur exactly once: " << e.anchor;
-      return out;
-    }
-    std::size_t begin = t.rfind('\n', at);
-    begin = begin == std::string::npos ? 0 : begin + 1;
-    std::size_t end = t.find('\n', at + e.anchor.size());
-    end = end == std::string::npos ? t.size() : end;
-    std::size_t where = e.kind == Edit::Kind::kAfter ? std::min(end + 1, t.size()) : begin;
-    switch (e.kind) {
-      case Edit::Kind::kReplace:
-        t.replace(begin, end - begin, e.text);
-        break;
-      case Edit::Kind::kDelete:
-        t.erase(begin, std::min(end + 1, t.size()) - begin);
-        break;
-      case Edit::Kind::kAfter:
-      case Edit::Kind::kBefore:
-        t.insert(where, e.text + "\n");
-        break;
-      case Edit::Kind::kWhole:
-        break;
-    }
-    if (first) {
-      out.line = line_at(t, where);
-      first = false;
-    }
-  }
-  return out;
-}
-
-// Expands the line of an expected `FILE:LINE:COL: ...` diagnostic when it is a placeholder:
-// `{L}` / `{L+n}` (the line of the first edit, or n lines below it) or `{@text}` (the line holding
-// the only occurrence of `text` in the edited plan). Braces in the message are left alone.
-std::string expand(const std::string& pattern, const Edited& edited) {
-  std::size_t open = pattern.find(':') + 1;
-  if (open == 0 || open >= pattern.size() || pattern[open] != '{') {
-    return pattern;
-  }
-  std::size_t close = pattern.find("}:", open);
-  if (close == std::string::npos) {
-    ADD_FAILURE() << "unterminated placeholder in " << pattern;
-    return pattern;
-  }
-  const std::string key = pattern.substr(open + 1, close - open - 1);
-  int line = 0;
-  if (key == "L") {
-    line = edited.line;
-  } else if (key.starts_with("L+")) {
-    line = edited.line + std::stoi(key.substr(2));
-  } else if (key.starts_with("@")) {
-    const std::string anchor = key.substr(1);
-    std::size_t at = edited.text.find(anchor);
-    EXPECT_NE(at, std::string::npos) << "no line holds " << anchor;
-    EXPECT_EQ(edited.text.find(anchor, at + 1), std::string::npos) << "ambiguous: " << anchor;
-    line = at == std::string::npos ? 0 : line_at(edited.text, at);
-  } else {
-    ADD_FAILURE() << "bad placeholder " << key;
-  }
-  return pattern.substr(0, open) + std::to_string(line) + pattern.substr(close + 1);
-}
-
-std::vector<std::string> expand_all(const std::vector<std::string>& patterns,
-                                    const Edited& edited) {
-  std::vector<std::string> out;
-  for (const std::string& p : patterns) {
-    out.push_back(expand(p, edited));
-  }
-  return out;
-}
+Edited apply(const std::vector<Edit>& edits) { return apply_edits(reference_text(), edits); }
 
 struct PlanCase {
   std::string name;
@@ -215,11 +117,13 @@ const std::vector<PlanCase>& broken_plans() {
       {"RootIsAList",
        {Whole("- version: 1\n- plan: {}\n")},
        {"plan.yaml:1:1: error: the plan must be a YAML map with the keys version, plan, window, "
-        "contacts, authority, sources, triggers, notify, server, state_dir"}},
+        "contacts, authority, sources, triggers, deployment, backout, notify, server, "
+        "state_dir"}},
       {"RootIsAScalar",
        {Whole("customer portal\n")},
        {"plan.yaml:1:1: error: the plan must be a YAML map with the keys version, plan, window, "
-        "contacts, authority, sources, triggers, notify, server, state_dir"}},
+        "contacts, authority, sources, triggers, deployment, backout, notify, server, "
+        "state_dir"}},
       {"VersionTwo",
        {Replace("version: 1", "version: 2")},
        {"plan.yaml:{L}:10: error: version: this agent reads plan version 1, not 2"}},
@@ -235,7 +139,8 @@ const std::vector<PlanCase>& broken_plans() {
       {"TopUnknownKeyNoSuggestion",
        {After("state_dir:", "rollback: yes")},
        {"plan.yaml:{L}:1: error: plan file: unknown key 'rollback'; expected one of version, plan, "
-        "window, contacts, authority, sources, triggers, notify, server, state_dir"}},
+        "window, contacts, authority, sources, triggers, deployment, backout, notify, server, "
+        "state_dir"}},
       {"TopDuplicateKey",
        {After("state_dir:", "state_dir: /tmp/backout")},
        {"plan.yaml:{L}:1: error: plan file: duplicate key 'state_dir' (first at line 149); remove "
@@ -478,7 +383,8 @@ const std::vector<PlanCase>& broken_plans() {
        {Replace("triggers:", "triggers: login_failure_rate\nold_triggers:")},
        {"plan.yaml:{L}:11: error: triggers must be a list, each item starting with '- id: ...'",
         "plan.yaml:{L+1}:1: error: plan file: unknown key 'old_triggers'; expected one of version, "
-        "plan, window, contacts, authority, sources, triggers, notify, server, state_dir"}},
+        "plan, window, contacts, authority, sources, triggers, deployment, backout, notify, "
+        "server, state_dir"}},
       {"TriggerNotAMap",
        {Before("  - id: data_integrity", "  - data_integrity")},
        {"plan.yaml:{L}:5: error: triggers[8] must be a map with id, name, measure, over, when, "

@@ -79,5 +79,32 @@ TEST(LintTest, AuthorityWindowNotifyAndServer) {
               ::testing::Contains(Field(&LintFinding::key, "authority.critical.escalate_to")));
 }
 
+TEST(LintTest, BackoutStepsThatDoNotAddUpToTheBackoutDuration) {
+  Plan p = base_plan();  // backout_duration 100m
+  Backout b;
+  for (const auto& [id, minutes] : {std::pair{"stop_app", 2}, std::pair{"restore_db", 100}}) {
+    BackoutStep s;
+    s.id = id;
+    s.action = id;
+    s.owner = "it_operations";
+    s.duration = std::chrono::minutes{minutes};
+    b.steps.push_back(s);
+  }
+  p.backout = b;
+  auto fs = lint(p);
+  ASSERT_THAT(keys(fs), ElementsAre("backout.steps"));
+  EXPECT_EQ(fs[0].message,
+            "backout.steps: the steps add up to 1h42m but window.backout_duration is 1h40m (the "
+            "point of no return is computed from backout_duration)");
+  // Steps that add up exactly, a backout without steps, or an unknown window: nothing.
+  p.backout->steps[1].duration = 98min;
+  EXPECT_THAT(lint(p), IsEmpty());
+  p.backout->steps[1].duration = 90min;
+  EXPECT_THAT(keys(lint(p)), ElementsAre("backout.steps"));
+  EXPECT_THAT(lint(p, /*window_known=*/false), IsEmpty());
+  p.backout->steps.clear();
+  EXPECT_THAT(lint(p), IsEmpty());
+}
+
 }  // namespace
 }  // namespace backout::rules

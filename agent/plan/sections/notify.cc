@@ -1,5 +1,6 @@
 // The plan file's `notify` section: the channels pages go to, each read generically against
-// its channel kind's spec, and the paging cadence.
+// its channel kind's spec, the paging cadence, and how long a trigger may be blind (inconclusive)
+// before its decider is told.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -19,13 +20,15 @@ void Loader::load_notify(const Entry& e) {
   }
   keys.push_back("repeat_every");
   keys.push_back("group_wait");
+  keys.push_back("blind_after");
   Entries es = entries(e.value, e.key_pos, "notify", keys, "a map");
   rules::Notify& n = plan_.notify;
   n.repeat_every = std::chrono::minutes{10};
   n.group_wait = std::chrono::seconds{2};
+  n.blind_after = std::chrono::minutes{2};
   bool any_channel = false;
   for (const Entry& x : es) {
-    if (x.key == "repeat_every" || x.key == "group_wait") {
+    if (x.key == "repeat_every" || x.key == "group_wait" || x.key == "blind_after") {
       continue;
     }
     any_channel = true;
@@ -42,6 +45,12 @@ void Loader::load_notify(const Entry& e) {
     if (auto d = duration(*x, "notify.group_wait")) {
       n.group_wait = *d;
       anchor("notify.group_wait", value_pos(*x));
+    }
+  }
+  if (const Entry* x = find(es, "blind_after")) {
+    if (auto d = duration(*x, "notify.blind_after", std::chrono::seconds{1})) {
+      n.blind_after = *d;
+      anchor("notify.blind_after", value_pos(*x));
     }
   }
   if (!any_channel) {

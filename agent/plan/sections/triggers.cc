@@ -108,31 +108,53 @@ bool Loader::load_trigger_timing(const Entries& es, const std::string& path, rul
 
 bool Loader::load_trigger_measure(const Entries& es, Pos where, const std::string& path,
                                   rules::Trigger& t, bool& ok) {
-  bool measure_ok = false;
   const Entry* measure = find(es, "measure");
-  if (measure != nullptr) {
-    if (auto s = scalar(*measure, path + ".measure", "a measure such as ratio(a, b) or p95(s)")) {
-      auto parsed = rules::parse_measure(*s);
-      if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
-        error(inner_pos(*measure, err->pos), path + ".measure: " + err->message);
-        ok = false;
-      } else {
-        t.measure = std::get<rules::Measure>(std::move(parsed));
-        measure_ok = true;
-        check_measure(t.measure, *measure, path + ".measure");
-      }
-    } else {
-      ok = false;
-    }
-  } else {
+  if (measure == nullptr) {
     if (!was_offered(path, "measure")) {
       error(where, path +
                        ": missing 'measure' (e.g. measure: ratio(portal.failed_total, "
                        "portal.requests_total))");
     }
     ok = false;
+    return false;
   }
-  return measure_ok;
+  auto m = read_measure(*measure, path + ".measure");
+  if (!m) {
+    ok = false;
+    return false;
+  }
+  t.measure = std::move(*m);
+  return true;
+}
+
+std::optional<rules::Measure> Loader::read_measure(const Entry& e, const std::string& path) {
+  auto s = scalar(e, path, "a measure such as ratio(a, b) or p95(s)");
+  if (!s) {
+    return std::nullopt;
+  }
+  auto parsed = rules::parse_measure(*s);
+  if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
+    error(inner_pos(e, err->pos), path + ": " + err->message);
+    return std::nullopt;
+  }
+  rules::Measure m = std::get<rules::Measure>(std::move(parsed));
+  // A measure on an unknown source or series is reported here but still returned: what depends
+  // on its kind (the condition's unit) is checked too.
+  check_measure(m, e, path);
+  return m;
+}
+
+std::optional<rules::Condition> Loader::read_condition(const Entry& e, const std::string& path) {
+  auto s = scalar(e, path, "a condition such as \"> 5%\"");
+  if (!s) {
+    return std::nullopt;
+  }
+  auto parsed = rules::parse_condition(*s);
+  if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
+    error(inner_pos(e, err->pos), path + ": " + err->message);
+    return std::nullopt;
+  }
+  return std::get<rules::Condition>(std::move(parsed));
 }
 
 bool Loader::load_trigger_levels(const Entries& es, Pos where, const std::string& path,
@@ -196,20 +218,15 @@ bool Loader::load_trigger_levels(const Entries& es, Pos where, const std::string
     for (const Entry& l : levels) {
       rules::Level level;
       level.severity = *rules::parse_severity(l.key);
-      auto s = scalar(l, path + ".when." + l.key, "a condition such as \"> 5%\"");
-      if (!s) {
+      auto c = read_condition(l, path + ".when." + l.key);
+      if (!c) {
         ok = false;
         continue;
       }
-      auto parsed = rules::parse_condition(*s);
-      if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
-        error(inner_pos(l, err->pos), path + ".when." + l.key + ": " + err->message);
-        ok = false;
-        continue;
-      }
-      level.condition = std::get<rules::Condition>(std::move(parsed));
+      level.condition = std::move(*c);
       if (measure_ok) {
-        check_condition(t, level, l, path + ".when." + l.key);
+        check_condition(t.measure, level.condition, l, path + ".when." + l.key);
+        check_breach_direction(t.measure, level.condition, l, path + ".when." + l.key);
       }
       used_severities_.emplace_back(level.severity, l.key_pos);
       t.levels.push_back(std::move(level));
@@ -218,23 +235,17 @@ bool Loader::load_trigger_levels(const Entries& es, Pos where, const std::string
         t.levels.begin(), t.levels.end(),
         [](const rules::Level& a, const rules::Level& b) { return a.severity > b.severity; });
   } else if (when != nullptr) {
-    auto s = scalar(*when, path + ".when", "a condition such as \"> 5%\"");
-    if (!s) {
-      ok = false;
-    } else {
-      auto parsed = rules::parse_condition(*s);
-      if (auto* err = std::get_if<rules::ParseError>(&parsed)) {
-        error(inner_pos(*when, err->pos), path + ".when: " + err->message);
-        ok = false;
-      } else {
-        rules::Level level;
-        level.condition = std::get<rules::Condition>(std::move(parsed));
-        level.severity = sev.value_or(Severity::kMajor);
-        if (measure_ok) {
-          check_condition(t, level, *when, path + ".when");
-        }
-        t.levels.push_back(std::move(level));
+    if (auto c = read_condition(*when, path + ".when")) {
+      rules::Level level;
+      level.condition = std::move(*c);
+      level.severity = sev.value_or(Severity::kMajor);
+      if (measure_ok) {
+        check_condition(t.measure, level.condition, *when, path + ".when");
+        check_breach_direction(t.measure, level.condition, *when, path + ".when");
       }
+      t.levels.push_back(std::move(level));
+    } else {
+      ok = false;
     }
   }
   return ok;
@@ -361,10 +372,8 @@ void Loader::check_measure(const rules::Measure& m, const Entry& e, const std::s
   }
 }
 
-void Loader::check_condition(const rules::Trigger& t, const rules::Level& level, const Entry& e,
+void Loader::check_condition(const rules::Measure& m, const rules::Condition& c, const Entry& e,
                              const std::string& path) {
-  const rules::Condition& c = level.condition;
-  const rules::Measure& m = t.measure;
   Pos p = inner_pos(e, 0);
   if (c.relative) {
     if (window_ok_ && plan_.window.baseline == Duration{0}) {
@@ -396,6 +405,14 @@ void Loader::check_condition(const rules::Trigger& t, const rules::Level& level,
       error(p, path + ": " + fn + " " + what + "; write a plain number, e.g. \"> 0\"");
     }
   }
+}
+
+void Loader::check_breach_direction(const rules::Measure& m, const rules::Condition& c,
+                                    const Entry& e, const std::string& path) {
+  if (c.relative) {
+    return;
+  }
+  Pos p = inner_pos(e, 0);
   if (m.kind == rules::MeasureKind::kAvailability && c.upward()) {
     warning(p, path + ": availability " + c.text +
                    " fires when the source is up; did you mean \"< ...\"?");
