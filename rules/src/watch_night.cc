@@ -53,8 +53,14 @@ std::vector<Page> Watch::night_pages(const std::vector<LifecycleEvent>& events, 
     const std::string owner = e.step < steps.size() ? steps[e.step].owner : std::string();
     switch (e.kind) {
       case Kind::kPhase:
-        if (e.phase == NightPhase::kPostWindow) {
-          continue;  // the window's final message says it
+        // Announced: the phases that change what pages (deploying, go-live, backing_out,
+        // verifying). The window opening without a deployment, backed_out (the reversal's own
+        // page says it) and post_window (the final message) are not: a plan without the night's
+        // keys pages as it always did.
+        if (e.phase == NightPhase::kPostWindow || e.phase == NightPhase::kBackedOut ||
+            e.phase == NightPhase::kPreWindow ||
+            (e.phase == NightPhase::kInWindow && !plan_->deployment)) {
+          continue;
         }
         p.kind = PageKind::kPhase;
         p.night_phase = std::string(to_string(e.phase));

@@ -71,8 +71,18 @@ std::vector<TimelineEvent> every_kind() {
                         "ratio(portal.login_failures_total, portal.login_attempts_total)"}}}),
       ev(AgentLifecycle{AgentLifecycle::What::kReloaded, "kept 5 triggers; added: search"}),
       ev(AgentLifecycle{AgentLifecycle::What::kReloadRefused, "server: $TOKEN is not set"}),
-      ev(Unknown{"deployed",
-                 R"({"at":"2026-06-07T03:12:00.250+01:00","kind":"deployed","by":"x"})"}),
+      ev(GoLiveDeclared{"@jane.doe", false}),
+      ev(GoLiveDeclared{"", true}),
+      ev(ItemDoneRecorded{"restore_db", "@mike.brown", "restored from the 01:00 backup", false}),
+      ev(ItemDoneRecorded{"start_app", "@ops", "", true}),
+      ev(NightPhaseChanged{rules::NightPhase::kBackingOut}),
+      ev(StepChanged{"restore_db", StepChanged::What::kStarted,
+                     at("2026-06-07T04:52:00+01:00")}),
+      ev(StepChanged{"restore_db", StepChanged::What::kVerified, std::nullopt}),
+      ev(VerifyOutcome{true, {}}),
+      ev(VerifyOutcome{false, {"Database version is v1.9", "login_failure_rate"}}),
+      ev(Unknown{"preflight",
+                 R"({"at":"2026-06-07T03:12:00.250+01:00","kind":"preflight","ready":false})"}),
   };
 }
 

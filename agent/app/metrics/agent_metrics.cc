@@ -31,6 +31,12 @@ struct AgentMetrics::Impl {
   prometheus::Family<prometheus::Gauge>* recommendation = nullptr;
   prometheus::Family<prometheus::Gauge>* phase = nullptr;
   prometheus::Family<prometheus::Gauge>* pnr = nullptr;
+  // The night (DESIGN section 9).
+  prometheus::Family<prometheus::Gauge>* lifecycle_phase = nullptr;
+  prometheus::Family<prometheus::Gauge>* step_state = nullptr;
+  prometheus::Gauge* projected_end = nullptr;
+  std::map<std::string, prometheus::Gauge*> lifecycle_phases;
+  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> step_states;
   prometheus::Family<prometheus::Gauge>* source_up = nullptr;
   prometheus::Family<prometheus::Gauge>* source_duration = nullptr;
   prometheus::Family<prometheus::Counter>* source_attempts = nullptr;
@@ -90,6 +96,39 @@ AgentMetrics::AgentMetrics(const rules::Plan& plan) : impl_(std::make_unique<Imp
                       .Name("backout_phase")
                       .Help("1 for the current phase of the deployment window")
                       .Register(r);
+  impl_->lifecycle_phase = &BuildGauge()
+                                .Name("backout_lifecycle_phase")
+                                .Help("1 for the night's current phase (pre_window, deploying, "
+                                      "in_window, backing_out, verifying, backed_out, "
+                                      "post_window)")
+                                .Register(r);
+  for (rules::NightPhase p : {rules::NightPhase::kPreWindow, rules::NightPhase::kDeploying,
+                              rules::NightPhase::kInWindow, rules::NightPhase::kBackingOut,
+                              rules::NightPhase::kVerifying, rules::NightPhase::kBackedOut,
+                              rules::NightPhase::kPostWindow}) {
+    const std::string name(rules::to_string(p));
+    impl_->lifecycle_phases[name] = &impl_->lifecycle_phase->Add({{"phase", name}});
+  }
+  if (plan.backout) {
+    impl_->step_state = &BuildGauge()
+                             .Name("backout_step_state")
+                             .Help("1 for each backout step's current state (waiting, running, "
+                                   "done, failed)")
+                             .Register(r);
+    for (const rules::BackoutStep& st : plan.backout->steps) {
+      for (const char* state : {"waiting", "running", "done", "failed"}) {
+        impl_->step_states[{st.id, state}] =
+            &impl_->step_state->Add({{"step", st.id}, {"state", state}});
+      }
+    }
+    impl_->projected_end = &BuildGauge()
+                                .Name("backout_projected_end_timestamp_seconds")
+                                .Help("Projected end of the backout procedure, Unix time (NaN "
+                                      "while no step runs)")
+                                .Register(r)
+                                .Add({});
+    impl_->projected_end->Set(std::nan(""));
+  }
   impl_->pnr = &BuildGauge()
                     .Name("backout_point_of_no_return_timestamp_seconds")
                     .Help("Point of no return (window end minus backout duration), Unix time")
@@ -245,6 +284,21 @@ void AgentMetrics::on_tick(const rules::Watch& watch, Duration evaluation_time) 
     impl_->phases[p]->Set(phase == p ? 1 : 0);
   }
   impl_->pnr_gauge->Set(unix_seconds(watch.decision().point_of_no_return));
+  const rules::Lifecycle& life = watch.lifecycle();
+  const std::string night(rules::to_string(life.phase()));
+  for (auto& [name, g] : impl_->lifecycle_phases) {
+    g->Set(name == night ? 1 : 0);
+  }
+  if (plan.backout) {
+    for (std::size_t i = 0; i < plan.backout->steps.size(); ++i) {
+      const std::string state(rules::to_string(life.steps()[i].state));
+      for (const char* s : {"waiting", "running", "done", "failed"}) {
+        impl_->step_states[{plan.backout->steps[i].id, s}]->Set(state == s ? 1 : 0);
+      }
+    }
+    const std::optional<TimePoint> end = life.projected_end(watch.last_tick());
+    impl_->projected_end->Set(end ? unix_seconds(*end) : std::nan(""));
+  }
   impl_->eval->Observe(to_seconds(evaluation_time));
 }
 

@@ -810,7 +810,10 @@ void night_events(const rules::Plan& plan, const rules::TickResult& tick,
   for (const rules::LifecycleEvent& e : tick.lifecycle) {
     switch (e.kind) {
       case Kind::kPhase:
-        out.push_back({at, NightPhaseChanged{e.phase}});
+        // A plan without the night's keys records what it always did.
+        if (plan.deployment || plan.backout) {
+          out.push_back({at, NightPhaseChanged{e.phase}});
+        }
         break;
       case Kind::kDeployOverrun:
         out.push_back({at, GoLiveDeclared{"", true}});

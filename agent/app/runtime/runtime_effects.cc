@@ -39,9 +39,22 @@ void AgentRuntime::Impl::apply(const rules::TickResult& r, TimePoint now) {
     const rules::TriggerStatus& st = ch.to;
     auto level =
         st.state == rules::TriggerState::kBreached ? spdlog::level::warn : spdlog::level::info;
-    spdlog::log(level, "trigger {}: {} -> {} ({}) {}", plan.triggers[ch.trigger].id,
+    const bool expected = ch.trigger < r.expected.size() && r.expected[ch.trigger];
+    spdlog::log(level, "trigger {}: {} -> {} ({}) {}{}", plan.triggers[ch.trigger].id,
                 rules::to_string(ch.from), rules::to_string(st.state), severity_text(st.severity),
-                st.evidence);
+                st.evidence, expected ? " [expected in this phase: pages nobody]" : "");
+  }
+  for (const rules::LifecycleEvent& e : r.lifecycle) {
+    if (e.kind == rules::LifecycleEvent::Kind::kPhase) {
+      spdlog::warn("night: {} (expected to breach now: {})", rules::to_string(e.phase),
+                   e.phase == rules::NightPhase::kDeploying && plan.deployment
+                       ? join(plan.deployment->expect_outage, ", ")
+                   : e.phase == rules::NightPhase::kBackingOut && plan.backout
+                       ? join(plan.backout->expect_outage, ", ")
+                       : std::string("none"));
+    } else if (e.kind == rules::LifecycleEvent::Kind::kStartAfresh) {
+      spdlog::info("night: {} start afresh (their windows count from now)", join(e.triggers, ", "));
+    }
   }
   if (r.recommendation_changed) {
     spdlog::warn("recommendation {}: {}", rules::headline(r.decision.recommendation),

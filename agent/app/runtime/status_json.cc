@@ -34,6 +34,78 @@ json::value person(const rules::Plan& plan, const std::string& role) {
 
 }  // namespace
 
+namespace {
+
+// DESIGN section 9: the night's phase, go-live, the backout's steps with the projection, and
+// the verification's checks (preflight and after_backout come with their keys).
+json::object lifecycle_json(const rules::Watch& watch, TimePoint now) {
+  const rules::Plan& plan = watch.plan();
+  const rules::Lifecycle& life = watch.lifecycle();
+  const auto off = plan.window.offset();
+  auto ts = [&](const std::optional<TimePoint>& t) {
+    return t ? json::value(format_rfc3339(*t, off)) : json::value(nullptr);
+  };
+  json::object l;
+  l["phase"] = std::string(rules::to_string(life.phase()));
+  l["deployed_at"] = ts(life.deployed_at());
+  if (plan.backout) {
+    json::object b;
+    b["started_at"] = ts(life.backout_started_at());
+    const std::optional<std::size_t> current = life.current_step();
+    b["current"] = current ? json::value(plan.backout->steps[*current].id) : json::value(nullptr);
+    const std::optional<TimePoint> end = life.projected_end(now);
+    b["projected_end"] = ts(end);
+    const TimePoint window_end = watch.decision().window_end;
+    b["behind_seconds"] =
+        end ? json::value(to_seconds(std::max(Duration{0}, *end - window_end))) : json::value(nullptr);
+    json::array steps;
+    for (std::size_t i = 0; i < plan.backout->steps.size(); ++i) {
+      const rules::BackoutStep& p = plan.backout->steps[i];
+      const rules::StepStatus& st = life.steps()[i];
+      json::object o;
+      o["id"] = p.id;
+      o["action"] = p.action;
+      o["owner"] = p.owner;
+      o["planned_seconds"] = to_seconds(p.duration);
+      o["started_at"] = ts(st.started_at);
+      o["done_at"] = ts(st.done_at);
+      o["state"] = std::string(rules::to_string(st.state));
+      o["verified"] = st.verified ? json::value(*st.verified) : json::value(nullptr);
+      if (!st.done_by.empty()) {
+        o["done_by"] = st.done_by;
+      }
+      if (!st.note.empty()) {
+        o["note"] = st.note;
+      }
+      steps.push_back(std::move(o));
+    }
+    b["steps"] = std::move(steps);
+    l["backout"] = std::move(b);
+    json::object v;
+    v["since"] = ts(life.verify_since());
+    json::array checks;
+    const auto& readings = watch.verify_readings();
+    for (std::size_t i = 0; i < plan.backout->checks.size(); ++i) {
+      const rules::MeasureCheck& c = plan.backout->checks[i];
+      json::object o;
+      o["name"] = c.name;
+      const bool read = i < readings.size() && life.verify_since();
+      o["ok"] = read && readings[i].ok ? json::value(*readings[i].ok) : json::value(nullptr);
+      o["value"] = read ? number_or_null(readings[i].value) : json::value(nullptr);
+      checks.push_back(std::move(o));
+    }
+    v["checks"] = std::move(checks);
+    v["verified_at"] = ts(life.verified_at());
+    l["verify"] = std::move(v);
+  } else {
+    l["backout"] = nullptr;
+    l["verify"] = nullptr;
+  }
+  return l;
+}
+
+}  // namespace
+
 std::string status_json(const rules::Watch& watch, const std::vector<SourceState>& sources,
                         TimePoint now, const ClockState& clock) {
   const rules::Plan& plan = watch.plan();
@@ -101,6 +173,7 @@ std::string status_json(const rules::Watch& watch, const std::vector<SourceState
       o["reason"] = st.reason;
     }
     o["baseline"] = number_or_null(st.baseline);
+    o["expected"] = watch.expected(i);
     json::array levels;
     for (std::size_t l = 0; l < t.levels.size(); ++l) {
       json::object lv;
@@ -167,6 +240,7 @@ std::string status_json(const rules::Watch& watch, const std::vector<SourceState
     decisions.push_back(std::move(o));
   }
   root["decisions"] = std::move(decisions);
+  root["lifecycle"] = lifecycle_json(watch, now);
 
   json::array srcs;
   for (const SourceState& s : sources) {

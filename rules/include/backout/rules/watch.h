@@ -63,6 +63,8 @@ class Watch {
 
   const DecisionOutput& decision() const { return decision_; }
   const Lifecycle& lifecycle() const { return lifecycle_; }
+  /// The time of the last tick (the epoch before the first).
+  TimePoint last_tick() const { return last_tick_; }
   /// Whether trigger `i` (Plan::triggers index) is breached and the night's phase expects it
   /// (DESIGN section 9): recorded with "expected": true, it pages nobody and drives no
   /// recommendation.
