@@ -50,7 +50,7 @@ class FakeAgent {
   using Answer = std::function<http::HttpResponse(const json::object& body)>;
 
   FakeAgent() {
-    for (const char* endpoint : {"ack", "fix-forward", "decision", "raise"}) {
+    for (const char* endpoint : {"ack", "fix-forward", "decision", "raise", "deployed", "done"}) {
       router_.add("POST", std::string("/api/v1/") + endpoint,
                   [this, endpoint](const http::HttpRequest& req, const http::PathParams&) {
                     Recorded r;
@@ -68,7 +68,7 @@ class FakeAgent {
                     requests_.push_back(r);
                     json::object body = r.body.is_object() ? r.body.as_object() : json::object{};
                     auto it = answers_.find(endpoint);
-                    return it != answers_.end() ? it->second(body) : ok(body);
+                    return it != answers_.end() ? it->second(body) : ok(endpoint, body);
                   });
     }
     server_ = std::make_unique<http::HttpServer>(
@@ -107,7 +107,17 @@ class FakeAgent {
   }
 
   // What the real API answers to a well-formed act (agent/app/api/api.cc).
-  static http::HttpResponse ok(const json::object& b) {
+  static http::HttpResponse ok(const std::string& endpoint, const json::object& b) {
+    if (endpoint == "done") {
+      return json_response(200, json::object{{"item", b.at("item")},
+                                             {"failed", b.contains("failed")},
+                                             {"phase", "backing_out"},
+                                             {"next", "restore_app"}});
+    }
+    if (endpoint == "deployed") {
+      return json_response(200, json::object{{"deployed_at", "2026-06-07T02:41:00+01:00"},
+                                             {"by", b.at("by")}});
+    }
     if (b.contains("decision")) {
       return json_response(200, b);
     }
@@ -258,6 +268,38 @@ TEST_F(CliActsTest, DecideBackoutWithANote) {
                                        {"note", "database unreachable"}}));
 }
 
+// DESIGN section 9: `done ITEM` names the step before its options.
+TEST_F(CliActsTest, DoneSendsTheItemWhoTheNoteAndFailed) {
+  CliRun r = cli(with_agent({"done", "restore_db", "--by", "@mike.brown", "--note",
+                             "restored from the 01:00 backup", "--failed"}));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "restore_db recorded as failed; next step: restore_app\n");
+  auto reqs = agent_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].path, "/api/v1/done");
+  EXPECT_EQ(reqs[0].body, (json::value{{"item", "restore_db"},
+                                       {"by", "@mike.brown"},
+                                       {"note", "restored from the 01:00 backup"},
+                                       {"failed", true}}));
+  CliRun missing = cli(with_agent({"done", "--by", "@mike.brown"}));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("say which ITEM"));
+  CliRun two = cli(with_agent({"done", "restore_db", "restore_app", "--by", "@mike.brown"}));
+  EXPECT_EQ(two.code, 2);
+  EXPECT_THAT(two.err, HasSubstr("unexpected argument 'restore_app'"));
+  EXPECT_EQ(agent_.requests().size(), 1u) << "a wrong command line sends nothing";
+}
+
+TEST_F(CliActsTest, DeployedDeclaresGoLive) {
+  CliRun r = cli(with_agent({"deployed", "--by", "@jane.doe"}));
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "go-live recorded at 2026-06-07T02:41:00+01:00 (by @jane.doe)\n");
+  auto reqs = agent_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].path, "/api/v1/deployed");
+  EXPECT_EQ(reqs[0].body, (json::value{{"by", "@jane.doe"}}));
+}
+
 TEST_F(CliActsTest, DecideExtendNeedsUntil) {
   CliRun r = cli(with_agent({"decide", "--decision", "extend", "--by", "@sarah.williams"}));
   EXPECT_EQ(r.code, 2);
@@ -365,7 +407,7 @@ TEST_F(CliActsTest, PlanGivesTheAddressAndTheToken) {
 }
 
 TEST_F(CliActsTest, EveryActHasHelp) {
-  for (const char* act : {"ack", "fix-forward", "decide", "raise", "report"}) {
+  for (const char* act : {"ack", "fix-forward", "decide", "raise", "report", "deployed", "done"}) {
     CliRun r = cli({act, "--help"});
     EXPECT_EQ(r.code, 0) << act;
     EXPECT_THAT(r.out, HasSubstr(std::string("Usage: backout-agent ") + act)) << act;

@@ -58,6 +58,8 @@ class ApiAuthTest : public AgentFixture {
         {"/api/v1/decision", {{"decision", "backout"}, {"by", "@mallory"}}},
         {"/api/v1/decision", {{"decision", "extend"}, {"until", "8h"}, {"by", "@mallory"}}},
         {"/api/v1/raise", {{"clear", "manual_1"}, {"by", "@mallory"}}},
+        {"/api/v1/deployed", {{"by", "@mallory"}}},
+        {"/api/v1/done", {{"item", "stop_traffic"}, {"by", "@mallory"}}},
     };
   }
 

@@ -87,6 +87,7 @@ server:
     text += "  token_env: BACKOUT_AGENT_TOKEN\n";
   }
   text += "state_dir: " + o.state_dir + "\n";
+  text += o.night;
   return text;
 }
 

@@ -34,6 +34,8 @@ struct TestPlanOptions {
   bool with_token = true;
   /// notify.webhook from $GENERIC_WEBHOOK (the generic payload, with each page's key).
   bool with_webhook = false;
+  /// Top-level YAML appended as it is (the night's `deployment` and `backout`).
+  std::string night;
 };
 
 /// The plan's YAML. Chat is Slack-shaped, from $ONCALL_CHAT_WEBHOOK.

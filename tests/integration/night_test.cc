@@ -1,0 +1,105 @@
+// The night's acts against the real agent (DESIGN section 9, issue 11): go-live and the backout
+// steps through the API, each refusal a 409 with the reason, the owners paged step by step, the
+// metrics, and a `kill -9` in the middle of a step that restarts in that step with its start
+// time.
+#include "agent_fixture.h"
+
+namespace backout::testing {
+namespace {
+
+constexpr const char* kNight = R"(deployment:
+  duration: 30m
+  expect_outage: [login_failure_rate]
+backout:
+  expect_outage: [login_failure_rate, db_connectivity]
+  steps:
+    - { id: stop_traffic, action: Stop incoming traffic, owner: deployment_lead, duration: 5m }
+    - { id: restore_db, action: Restore database, owner: deployment_lead, duration: 30m,
+        verify: DB restored }
+)";
+
+class NightTest : public AgentFixture {
+ protected:
+  json::object lifecycle() {
+    json::object st = status();
+    auto it = st.find("lifecycle");
+    return it != st.end() && it->value().is_object() ? it->value().as_object() : json::object{};
+  }
+  std::string night_phase() { return field(lifecycle(), "phase"); }
+  json::object backout() {
+    json::object l = lifecycle();
+    auto it = l.find("backout");
+    return it != l.end() && it->value().is_object() ? it->value().as_object() : json::object{};
+  }
+  json::object step(std::size_t i) {
+    json::object b = backout();
+    auto it = b.find("steps");
+    if (it == b.end() || !it->value().is_array() || it->value().as_array().size() <= i) {
+      return {};
+    }
+    return it->value().as_array()[i].as_object();
+  }
+};
+
+TEST_F(NightTest, TheBackoutIsWalkedStepByStepAndAKillNineMidStepKeepsTheStep) {
+  TestPlanOptions o;
+  o.night = kNight;
+  write_plan(o);
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return night_phase() == "deploying"; }, 10s)) << log();
+
+  // A step cannot be done before the backout; go-live once, then no more.
+  HttpResult r = post("/api/v1/done", {{"item", "stop_traffic"}, {"by", "@jane.doe"}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("not backing_out"), std::string::npos) << r.body;
+  r = post("/api/v1/deployed", {{"by", "@jane.doe"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = post("/api/v1/deployed", {{"by", "@jane.doe"}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  ASSERT_TRUE(eventually([&] { return night_phase() == "in_window"; }, 10s)) << log();
+
+  r = post("/api/v1/decision", {{"decision", "backout"}, {"by", "@jane.doe"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(eventually([&] { return night_phase() == "backing_out"; }, 10s)) << log();
+  EXPECT_EQ(field(backout(), "current"), "stop_traffic");
+  ASSERT_TRUE(wait_decided("step:stop_traffic", 10s)) << log();
+
+  r = post("/api/v1/done", {{"item", "restore_db"}, {"by", "@jane.doe"}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_NE(r.body.find("the current one is 'stop_traffic' (1 of 2)"), std::string::npos)
+      << r.body;
+  r = post("/api/v1/done", {{"item", "stop_trafic"}, {"by", "@jane.doe"}});
+  EXPECT_EQ(r.status, 409) << r.body;
+  r = post("/api/v1/done", {{"item", "stop_traffic"}, {"by", "@jane.doe"}, {"note", "LB drained"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"next\":\"restore_db\""), std::string::npos) << r.body;
+  ASSERT_TRUE(eventually([&] { return field(backout(), "current") == "restore_db"; }, 10s));
+  ASSERT_TRUE(wait_decided("step:restore_db", 10s)) << log();
+  EXPECT_TRUE(eventually(
+      [&] {
+        return metric("backout_step_state", {{"step", "restore_db"}, {"state", "running"}}) ==
+               1.0;
+      },
+      10s));
+  EXPECT_EQ(metric("backout_lifecycle_phase", {{"phase", "backing_out"}}), 1.0);
+  const std::string started = field(step(1), "started_at");
+  ASSERT_FALSE(started.empty());
+
+  kill_agent();
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return night_phase() == "backing_out"; }, 10s)) << log();
+  EXPECT_EQ(field(backout(), "current"), "restore_db");
+  EXPECT_EQ(field(step(1), "started_at"), started) << "the step keeps its start time";
+  EXPECT_EQ(field(step(0), "state"), "done");
+  EXPECT_EQ(timeline_of("done").size(), 1u);
+  EXPECT_EQ(timeline_of("deployed").size(), 1u);
+  // The restarted agent does not page the running step again.
+  std::size_t step_pages = 0;
+  for (const std::string& k : decided_keys()) {
+    step_pages += k == "step:restore_db" ? 1 : 0;
+  }
+  EXPECT_LE(step_pages, 1u) << join_all(decided_keys());
+}
+
+}  // namespace
+}  // namespace backout::testing
