@@ -80,9 +80,8 @@ class NightComposer {
 
   std::string headline() const {
     const rules::BackoutStep* s = step();
-    const std::string which = s != nullptr ? capitalize(step_number(plan_, *page_.step)) +
-                                                 ": " + s->action
-                                           : std::string();
+    const std::string which =
+        s != nullptr ? step_number(plan_, *page_.step) + ": " + s->action : std::string();
     switch (page_.kind) {
       case PageKind::kPhase:
         return phase_title();
