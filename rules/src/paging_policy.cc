@@ -44,6 +44,10 @@ std::string_view to_string(PageKind k) {
       return "reversal_verified";
     case PageKind::kReversalIncomplete:
       return "reversal_incomplete";
+    case PageKind::kBlind:
+      return "blind";
+    case PageKind::kBlindResolved:
+      return "blind_resolved";
   }
   return "breach";
 }

@@ -12,7 +12,8 @@ Watch::Watch(const Plan& plan)
       evaluator_(plan),
       paging_(plan),
       lifecycle_(plan),
-      known_(plan.triggers.size()) {}
+      known_(plan.triggers.size()),
+      blind_(plan.triggers.size()) {}
 
 namespace {
 
@@ -58,6 +59,9 @@ TickResult Watch::tick(TimePoint now) {
   std::vector<Page> night = night_pages(r.lifecycle, now, r.decision);
   r.pages.insert(r.pages.end(), std::make_move_iterator(night.begin()),
                  std::make_move_iterator(night.end()));
+  std::vector<Page> blind = blind_pages(now, r.decision);
+  r.pages.insert(r.pages.end(), std::make_move_iterator(blind.begin()),
+                 std::make_move_iterator(blind.end()));
   decision_ = r.decision;
   ticked_ = true;
   last_tick_ = now;

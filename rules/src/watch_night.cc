@@ -141,4 +141,61 @@ std::vector<Page> Watch::night_pages(const std::vector<LifecycleEvent>& events, 
   return out;
 }
 
+std::optional<TimePoint> Watch::blind_since(std::size_t i) const {
+  const auto& st = evaluator_.statuses();
+  if (i >= st.size() || st[i].state != TriggerState::kInconclusive) {
+    return std::nullopt;
+  }
+  return st[i].since;
+}
+
+std::vector<Page> Watch::blind_pages(TimePoint now, const DecisionOutput& decision) {
+  std::vector<Page> out;
+  const NightPhase phase = lifecycle_.phase();
+  const bool watching = phase == NightPhase::kDeploying || phase == NightPhase::kInWindow;
+  for (std::size_t i = 0; i < plan_->triggers.size(); ++i) {
+    const Trigger& t = plan_->triggers[i];
+    BlindSpell& b = blind_[i];
+    const std::optional<TimePoint> since = blind_since(i);
+    Page p;
+    p.at = now;
+    p.triggers = {t.id};
+    p.recommendation = decision.recommendation;
+    p.reason = decision.reason;
+    p.phase = decision.phase;
+    p.window_end = decision.window_end;
+    if (!since) {
+      if (b.told) {
+        b.told = false;
+        p.kind = PageKind::kBlindResolved;
+        p.key = "blind_resolved:" + t.id + "#" + std::to_string(b.spells);
+        out.push_back(std::move(p));
+      }
+      continue;
+    }
+    // A trigger the phase expects to breach may also be expected not to be judged (the
+    // deployment stops its source).
+    if (b.told || !watching || lifecycle_.expects_outage(t.id) ||
+        now - *since < plan_->notify.blind_after) {
+      continue;
+    }
+    b.told = true;
+    ++b.spells;
+    // The decider of the trigger's most severe level.
+    Severity worst = t.levels.front().severity;
+    for (const Level& l : t.levels) {
+      worst = std::max(worst, l.severity);
+    }
+    p.kind = PageKind::kBlind;
+    p.severity = worst;
+    if (const Authority* a = plan_->authority_for(worst); a != nullptr && worst != Severity::kMinor) {
+      p.decides = a->decides;
+      mention(p, *plan_, {a->decides});
+    }
+    p.key = "blind:" + t.id + "#" + std::to_string(b.spells);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 }  // namespace backout::rules

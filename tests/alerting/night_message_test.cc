@@ -120,5 +120,29 @@ TEST(NightMessage, TheReversalVerifiedGivesTheValuesAndIncompleteNamesWhatFails)
   EXPECT_THAT(incomplete, Not(HasSubstr("VERIFIED at")));
 }
 
+TEST(NightMessage, ABlindTriggerSaysForHowLongAndWhy) {
+  const rules::Plan plan = night_plan();
+  rules::Page p = page(rules::PageKind::kBlind, clock_at(3, 2));
+  p.triggers = {"login_failure_rate"};
+  p.decides = "project_manager";
+  MessageContext ctx;
+  ctx.plan = &plan;
+  ctx.page = p;
+  ctx.now = p.at;
+  for (const rules::Trigger& t : plan.triggers) {
+    rules::TriggerStatus st;
+    st.id = t.id;
+    if (t.id == "login_failure_rate") {
+      st.state = rules::TriggerState::kInconclusive;
+      st.since = clock_at(3, 0);
+      st.reason = "source portal down";
+    }
+    ctx.statuses.push_back(st);
+  }
+  const std::string t = compose_message(ctx).plain_text();
+  EXPECT_THAT(t, HasSubstr("Cannot be judged: Login failure rate"));
+  EXPECT_THAT(t, HasSubstr("Login failure rate cannot be judged for 2m: source portal down."));
+}
+
 }  // namespace
 }  // namespace backout::alerting

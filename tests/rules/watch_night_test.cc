@@ -252,5 +252,39 @@ TEST_F(WatchNightTest, ARestartInTheMiddleOfAStepIsStillInThatStepWithItsStartTi
   EXPECT_TRUE(restarted.done("restore_db", "@jane.doe", "", false, minute(51)).ok());
 }
 
+// A trigger that cannot be judged (its source is down) past notify.blind_after pages its decider
+// once per spell, and says so when it sees again; while the phase expects its outage (the
+// deployment stops the portal) nobody is told.
+TEST_F(WatchNightTest, ABlindTriggerIsToldOncePerSpellAndWhenItSeesAgain) {
+  run(-35, 0, 0.01);
+  watch_->router("portal")->set_up(false);
+  run(0, 5, 0.01);  // deploying: login is expected to be out, blind or not
+  EXPECT_TRUE(watch_->blind_since(index("login")).has_value());
+  EXPECT_THAT(page_keys(PageKind::kBlind), IsEmpty());
+  watch_->router("portal")->set_up(true);
+  run(5, 6, 0.01);
+  ASSERT_TRUE(watch_->deployed("@jane.doe", minute(6)).ok());
+  run(6, 10, 0.01);
+  watch_->router("portal")->set_up(false);
+  run(10, 11.9, 0.01);
+  EXPECT_THAT(page_keys(PageKind::kBlind), IsEmpty()) << "inconclusive, but not for 2m yet";
+  run(11.9, 14, 0.01);
+  ASSERT_THAT(page_keys(PageKind::kBlind), ElementsAre("blind:login#1"));
+  const auto p = std::find_if(pages_.begin(), pages_.end(),
+                              [](const Page& x) { return x.kind == PageKind::kBlind; });
+  EXPECT_EQ(p->decides, "project_manager");
+  EXPECT_THAT(p->mention, ElementsAre("@john.smith"));
+  EXPECT_THAT(p->triggers, ElementsAre("login"));
+  EXPECT_GE(p->at - *watch_->blind_since(index("login")), 2min);
+  EXPECT_LT(p->at - *watch_->blind_since(index("login")), 2min + 5s) << "at the first tick after";
+  watch_->router("portal")->set_up(true);
+  run(14, 15, 0.01);
+  EXPECT_THAT(page_keys(PageKind::kBlindResolved), ElementsAre("blind_resolved:login#1"));
+  EXPECT_FALSE(watch_->blind_since(index("login")).has_value());
+  watch_->router("portal")->set_up(false);
+  run(15, 18, 0.01);
+  EXPECT_THAT(page_keys(PageKind::kBlind), ElementsAre("blind:login#1", "blind:login#2"));
+}
+
 }  // namespace
 }  // namespace backout::rules

@@ -269,7 +269,8 @@ constexpr std::initializer_list<rules::PageKind> kPageKinds = {
     rules::PageKind::kPhase,     rules::PageKind::kDeployOverrun, rules::PageKind::kStep,
     rules::PageKind::kStepOverrun, rules::PageKind::kProjection, rules::PageKind::kCheckFailed,
     rules::PageKind::kStepVerified, rules::PageKind::kReversalVerified,
-    rules::PageKind::kReversalIncomplete};
+    rules::PageKind::kReversalIncomplete, rules::PageKind::kBlind,
+    rules::PageKind::kBlindResolved};
 constexpr std::initializer_list<rules::NightPhase> kNightPhases = {
     rules::NightPhase::kPreWindow,  rules::NightPhase::kDeploying, rules::NightPhase::kInWindow,
     rules::NightPhase::kBackingOut, rules::NightPhase::kVerifying, rules::NightPhase::kBackedOut,

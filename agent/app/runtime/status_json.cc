@@ -174,6 +174,8 @@ std::string status_json(const rules::Watch& watch, const std::vector<SourceState
     }
     o["baseline"] = number_or_null(st.baseline);
     o["expected"] = watch.expected(i);
+    const std::optional<TimePoint> blind = watch.blind_since(i);
+    o["blind_since"] = blind ? ts(*blind) : json::value(nullptr);
     json::array levels;
     for (std::size_t l = 0; l < t.levels.size(); ++l) {
       json::object lv;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "render/night_message.h"
 #include "render/page_view.h"
 
 namespace backout::alerting {
@@ -25,8 +26,9 @@ std::string title_of(const MessageContext& ctx, const render::TriggerView& v) {
 }  // namespace
 
 bool alertmanager_wants(const rules::Page& page) {
+  // The night's pages (a step, a blind trigger) are for chat: they are no trigger's alert.
   return page.kind != rules::PageKind::kFinal && page.kind != rules::PageKind::kAct &&
-         !page.triggers.empty();
+         !render::is_night(page.kind) && !page.triggers.empty();
 }
 
 std::string alertmanager_payload(const MessageContext& ctx, const AlertmanagerOptions& options) {

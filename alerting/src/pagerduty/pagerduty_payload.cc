@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "backout/alerting/chat_message.h"
+#include "render/night_message.h"
 #include "render/page_view.h"
 
 namespace backout::alerting {
@@ -45,8 +46,9 @@ std::string component_of(const render::TriggerView& v) {
 }  // namespace
 
 bool pagerduty_wants(const rules::Page& page) {
+  // The night's pages (a step, a blind trigger) are for chat: they are no trigger's incident.
   if (page.kind == rules::PageKind::kFinal || page.kind == rules::PageKind::kAct ||
-      page.triggers.empty()) {
+      render::is_night(page.kind) || page.triggers.empty()) {
     return false;
   }
   // A resolve always goes: an episode may have been paged at a higher severity than it ends with.

@@ -223,6 +223,8 @@ class Composer {
       case PageKind::kStepVerified:
       case PageKind::kReversalVerified:
       case PageKind::kReversalIncomplete:
+      case PageKind::kBlind:
+      case PageKind::kBlindResolved:
         break;
     }
     if (!qualifier.empty()) {
@@ -309,6 +311,8 @@ class Composer {
       case PageKind::kStepVerified:
       case PageKind::kReversalVerified:
       case PageKind::kReversalIncomplete:
+      case PageKind::kBlind:
+      case PageKind::kBlindResolved:
         break;
     }
     if (!l.empty()) {

@@ -78,6 +78,10 @@ class NightComposer {
     }
   }
 
+  std::string trigger_title() const {
+    return page_.triggers.empty() ? std::string() : trigger_name(plan_, page_.triggers.front());
+  }
+
   std::string headline() const {
     const rules::BackoutStep* s = step();
     const std::string which =
@@ -101,6 +105,10 @@ class NightComposer {
         return "REVERSAL VERIFIED at " + clock(ctx_, page_.at);
       case PageKind::kReversalIncomplete:
         return "REVERSAL INCOMPLETE at " + clock(ctx_, page_.at);
+      case PageKind::kBlind:
+        return "Cannot be judged: " + trigger_title();
+      case PageKind::kBlindResolved:
+        return "Can be judged again: " + trigger_title();
       default:
         return std::string(rules::to_string(page_.kind));
     }
@@ -273,9 +281,40 @@ class NightComposer {
           add(l);
         }
         return;
+      case PageKind::kBlind:
+      case PageKind::kBlindResolved:
+        blind_body();
+        return;
       default:
         return;
     }
+  }
+
+  // "Login failure rate cannot be judged for 2m: source portal down: connection refused."
+  void blind_body() {
+    if (page_.triggers.empty()) {
+      return;
+    }
+    const TriggerView v = trigger_view(ctx_, page_.triggers.front());
+    Line l;
+    if (page_.kind == PageKind::kBlindResolved) {
+      l.em(v.name).text(" can be judged again");
+      if (!v.evidence.empty()) {
+        l.text(": " + v.evidence);
+      }
+      l.text(".");
+      add(l);
+      return;
+    }
+    l.em(v.name).text(" cannot be judged");
+    if (v.status != nullptr && v.status->since != TimePoint{}) {
+      l.text(" for " + format_span(page_.at - v.status->since));
+    }
+    if (v.status != nullptr && !v.status->reason.empty()) {
+      l.text(": " + v.status->reason);
+    }
+    l.text(". A breach of it would not be seen; look at the source, or judge it by hand.");
+    add(l);
   }
 
   void phase_body() {
@@ -328,6 +367,8 @@ bool is_night(rules::PageKind kind) {
     case PageKind::kStepVerified:
     case PageKind::kReversalVerified:
     case PageKind::kReversalIncomplete:
+    case PageKind::kBlind:
+    case PageKind::kBlindResolved:
       return true;
     default:
       return false;

@@ -59,6 +59,8 @@ enum class PageKind {
   kStepVerified,        // a done step's check holds: posted, nobody paged
   kReversalVerified,    // every verify check and trigger fine for verify.hold
   kReversalIncomplete,  // verify.timeout first: critical decider
+  kBlind,               // a trigger inconclusive for notify.blind_after: its severity's decider
+  kBlindResolved,       // that trigger can be judged again: posted, nobody paged
 };
 std::string_view to_string(PageKind k);
 

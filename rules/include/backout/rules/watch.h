@@ -69,6 +69,8 @@ class Watch {
   /// (DESIGN section 9): recorded with "expected": true, it pages nobody and drives no
   /// recommendation.
   bool expected(std::size_t i) const;
+  /// Since when trigger `i` has been inconclusive (nullopt: it can be judged).
+  std::optional<TimePoint> blind_since(std::size_t i) const;
   /// backout.verify.checks as the last tick read them (empty before verifying).
   const std::vector<CheckReading>& verify_readings() const { return verify_readings_; }
   const HumanActs& acts() const { return acts_; }
@@ -121,6 +123,14 @@ class Watch {
   std::vector<TriggerStatus> unexpected_statuses() const;
   std::vector<Page> night_pages(const std::vector<LifecycleEvent>& events, TimePoint now,
                                 const DecisionOutput& decision) const;
+  /// Blind triggers (DESIGN section 9): inconclusive past notify.blind_after while deploying or
+  /// in the window pages the trigger's decider once per spell, and a resolve when it sees again.
+  std::vector<Page> blind_pages(TimePoint now, const DecisionOutput& decision);
+
+  struct BlindSpell {
+    std::uint32_t spells = 0;  // told so far (the page key's number)
+    bool told = false;         // the current spell was told
+  };
 
   const Plan* plan_;
   Evaluator evaluator_;
@@ -129,6 +139,7 @@ class Watch {
   std::vector<LifecycleEvent> pending_lifecycle_;  // of acts since the last tick
   std::vector<std::optional<Severity>> known_;    // per trigger: the breach people know of
   std::vector<CheckReading> verify_readings_;
+  std::vector<BlindSpell> blind_;
   HumanActs acts_;
   std::vector<BreachChange> manual_changes_;  // raises and clears since the last tick
   DecisionOutput decision_;
