@@ -61,9 +61,11 @@ const std::vector<CommandDoc>& commands() {
        run_command},
       {"check",
        "validate a plan and print its summary",
-       {{"plan", "FILE", "the backout plan (YAML)", true}},
+       {{"plan", "FILE", "the backout plan (YAML)", true},
+        {"now", "TIME", "judge the window as of TIME (RFC 3339; default: now)", false}},
        "Exit codes: 0 the plan is valid (warnings are printed but do not fail it), 2 it is not.\n"
-       "Every problem is printed as FILE:LINE:COL: error: message.",
+       "Every problem is printed as FILE:LINE:COL: error: message. A window that has ended\n"
+       "is a warning: `run` refuses such a plan unless --start-now rehearses it.",
        check_command},
       {"simulate",
        "replay recorded samples through the rules offline and print the decision timeline",

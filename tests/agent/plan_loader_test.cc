@@ -22,6 +22,10 @@
 namespace backout::plan {
 namespace {
 
+// `check` judges the window as of this time: the plans here are of 2026-06-07 (a window that
+// has ended is a warning; see CheckCommand.AWindowThatHasEndedIsAWarning).
+constexpr const char* kBeforeTheWindow = "2026-06-06T12:00:00+01:00";
+
 using backout::testing::After;
 using backout::testing::apply_edits;
 using backout::testing::Before;
@@ -914,7 +918,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
 TEST(CheckCommand, SummarizesTheReferencePlan) {
   const std::string path = backout::testing::reference_plan_path();
   std::string out, err;
-  ASSERT_EQ(run_cli({"check", "--plan", path}, &out, &err), 0) << err;
+  ASSERT_EQ(run_cli({"check", "--plan", path, "--now", kBeforeTheWindow}, &out, &err), 0) << err;
   EXPECT_EQ(err, "");
   const std::vector<std::string> lines = lines_of(out);
   auto has = [&](const std::string& line) {
@@ -981,7 +985,10 @@ TEST(CheckCommand, SummaryMatchesSummarize) {
       load_plan_file(backout::testing::reference_plan_path(), agent::builtin_kinds().catalog);
   ASSERT_TRUE(r.ok());
   std::string out, err;
-  ASSERT_EQ(run_cli({"check", "--plan", backout::testing::reference_plan_path()}, &out, &err), 0);
+  ASSERT_EQ(run_cli({"check", "--plan", backout::testing::reference_plan_path(), "--now",
+                     kBeforeTheWindow},
+                    &out, &err),
+            0);
   EXPECT_EQ(out, summarize(*r.plan));
 }
 
@@ -990,7 +997,7 @@ TEST(CheckCommand, InvalidPlanExitsTwoWithEveryError) {
                          Replace("    kind: slack", "    kind: slak")});
   const std::string path = write_temp("invalid", edited.text);
   std::string out, err;
-  EXPECT_EQ(run_cli({"check", "--plan", path}, &out, &err), 2);
+  EXPECT_EQ(run_cli({"check", "--plan", path, "--now", kBeforeTheWindow}, &out, &err), 2);
   EXPECT_EQ(out, "");
   EXPECT_EQ(err, path + ":" + std::to_string(edited.line) +
                      ":21: error: window.backout_duration: '100' is not a duration: missing unit "
@@ -1006,7 +1013,7 @@ TEST(CheckCommand, WarningsGoToStderrAndTheExitCodeStaysZero) {
   Edited edited = apply({Delete("    min_count: 20")});
   const std::string path = write_temp("warning", edited.text);
   std::string out, err;
-  EXPECT_EQ(run_cli({"check", "--plan", path}, &out, &err), 0);
+  EXPECT_EQ(run_cli({"check", "--plan", path, "--now", kBeforeTheWindow}, &out, &err), 0);
   EXPECT_EQ(err, expand(path + ":{@ratio(portal.portal_transactions}:5: warning: "
                                "triggers.transaction_errors: ratio() without min_count: one "
                                "failure out of one attempt is 100%; set min_count (e.g. 50) so "
@@ -1021,7 +1028,7 @@ TEST(CheckCommand, ErrorsAndWarningsAreCounted) {
   Edited edited = apply({Delete("    min_count: 20"), Replace("version: 1", "version: 2")});
   const std::string path = write_temp("counted", edited.text);
   std::string out, err;
-  EXPECT_EQ(run_cli({"check", "--plan", path}, &out, &err), 2);
+  EXPECT_EQ(run_cli({"check", "--plan", path, "--now", kBeforeTheWindow}, &out, &err), 2);
   EXPECT_THAT(err, HasSubstr("\n" + path + ": 1 error, 1 warning; the plan was not accepted\n"));
   std::remove(path.c_str());
 }
@@ -1038,6 +1045,29 @@ TEST(CheckCommand, MissingPlanOptionExitsTwo) {
   std::string out, err;
   EXPECT_EQ(run_cli({"check"}, &out, &err), 2);
   EXPECT_THAT(err, HasSubstr("missing --plan FILE"));
+}
+
+// DESIGN section 9: a plan whose window has ended is a warning for `check` (exit 0) and a refusal
+// for `run` without --start-now.
+TEST(CheckCommand, AWindowThatHasEndedIsAWarning) {
+  std::string out, err;
+  ASSERT_EQ(run_cli({"check", "--plan", backout::testing::reference_plan_path(), "--now",
+                     "2026-06-07T06:00:00+01:00"},
+                    &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(err, backout::testing::reference_plan_path() +
+                     ": warning: this plan's window ended at 2026-06-07T06:00:00+01:00; `run` "
+                     "refuses it unless --start-now rehearses it now\n");
+  EXPECT_THAT(out, HasSubstr("\n1 warning (see above); the plan is usable.\n"));
+  EXPECT_EQ(run_cli({"check", "--plan", backout::testing::reference_plan_path(), "--now",
+                     "2026-06-07T05:59:59+01:00"},
+                    &out, &err),
+            0);
+  EXPECT_EQ(run_cli({"check", "--plan", backout::testing::reference_plan_path(), "--now",
+                     "yesterday"},
+                    &out, &err),
+            2);
 }
 
 // Issue 14, item 13: `--listen 127.0.0.1:abc` aborted the process (std::stoi threw) and

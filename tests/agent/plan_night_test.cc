@@ -21,6 +21,10 @@
 namespace backout::plan {
 namespace {
 
+// `check` judges the window as of this time: the plans here are of 2026-06-07 (a window that
+// has ended is a warning; see CheckCommand.AWindowThatHasEndedIsAWarning).
+constexpr const char* kBeforeTheWindow = "2026-06-06T12:00:00+01:00";
+
 using backout::testing::After;
 using backout::testing::apply_edits;
 using backout::testing::Before;
@@ -700,7 +704,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
 TEST(PlanNightCheck, ShowsTheDeploymentAndTheProcedureAndWarnsAboutTheTotal) {
   const std::string path = write_temp("night", night_text());
   std::string out, err;
-  ASSERT_EQ(run_cli({"check", "--plan", path}, &out, &err), 0) << err;
+  ASSERT_EQ(run_cli({"check", "--plan", path, "--now", kBeforeTheWindow}, &out, &err), 0) << err;
   Edited plain{night_text(), 1};
   EXPECT_EQ(err, expand_all({path + ":{@  steps:}:3: warning: backout.steps: the steps add up "
                                     "to 1h42m but window.backout_duration is 1h40m (the point "
@@ -772,7 +776,7 @@ TEST(PlanNightCheck, StepsThatAddUpSayTheyDo) {
   Edited edited = apply({Replace("  backout_duration: 100m", "  backout_duration: 102m")});
   const std::string path = write_temp("night_even", edited.text);
   std::string out, err;
-  ASSERT_EQ(run_cli({"check", "--plan", path}, &out, &err), 0) << err;
+  ASSERT_EQ(run_cli({"check", "--plan", path, "--now", kBeforeTheWindow}, &out, &err), 0) << err;
   EXPECT_EQ(err, "");
   EXPECT_THAT(out, HasSubstr("\n  total 1h42m, as window.backout_duration\n"));
   std::remove(path.c_str());

@@ -101,5 +101,52 @@ TEST_F(NightTest, TheBackoutIsWalkedStepByStepAndAKillNineMidStepKeepsTheStep) {
   EXPECT_LE(step_pages, 1u) << join_all(decided_keys());
 }
 
+// A plan whose window has ended is refused (exit 2, saying how to rehearse it); --start-now
+// rehearses it; a restart of the same night after its window's end goes on watching.
+TEST_F(NightTest, AStalePlanIsRefusedUnlessRehearsedOrItsNightIsUnderWay) {
+  TestPlanOptions o;
+  o.start_in = std::chrono::hours{-5};  // a 4h window that ended an hour ago
+  write_plan(o);
+  std::map<std::string, std::string> env{{"ONCALL_CHAT_WEBHOOK", chat_.url("/hook")},
+                                         {"BACKOUT_AGENT_TOKEN", kToken},
+                                         {"PORTAL_DB_DSN", pg_->dsn()}};
+  AgentProcess stale(BACKOUT_AGENT_BIN, {"run", "--plan", plan_path(), "--listen", "127.0.0.1:0"},
+                     env);
+  const std::optional<int> code = stale.wait_exit(20s);
+  ASSERT_TRUE(code.has_value()) << "a stale plan must not start watching";
+  EXPECT_EQ(*code, 2);
+  std::string all;
+  for (const std::string& l : stale.log()) {
+    all += l + "\n";
+  }
+  EXPECT_NE(all.find("this plan's window ended at "), std::string::npos) << all;
+  EXPECT_NE(all.find("use --start-now to rehearse it"), std::string::npos) << all;
+
+  extra_args_ = {"--start-now"};
+  start_agent();  // rehearsed: the window starts now
+  EXPECT_EQ(phase(), "in_window");
+}
+
+TEST_F(NightTest, ARestartOfTheSameNightAfterItsWindowGoesOnWatching) {
+  TestPlanOptions o;
+  o.start_in = std::chrono::seconds{1};
+  o.window_length = "6s";
+  o.backout_duration = "2s";
+  o.warn_before_pnr = "1s";
+  write_plan(o);
+  start_agent();
+  // The window's end has to pass for real: this is the night the agent watched.
+  ASSERT_TRUE(eventually([&] { return phase() == "post_window"; }, 20s)) << log();
+  kill_agent();
+  std::map<std::string, std::string> env{{"ONCALL_CHAT_WEBHOOK", chat_.url("/hook")},
+                                         {"BACKOUT_AGENT_TOKEN", kToken},
+                                         {"PORTAL_DB_DSN", pg_->dsn()}};
+  AgentProcess again(BACKOUT_AGENT_BIN, {"run", "--plan", plan_path(), "--listen", "127.0.0.1:0"},
+                     env);
+  EXPECT_NE(again.wait_for_port(20s), 0) << "the night's own restart is not a stale plan";
+  EXPECT_FALSE(again.wait_exit(1s).has_value());
+  EXPECT_EQ(again.stop(10s), 0);
+}
+
 }  // namespace
 }  // namespace backout::testing

@@ -76,10 +76,17 @@ Status AgentRuntime::Impl::open_store(bool reload) {
     metrics.on_error("state_store");
     spdlog::error("{}; continuing, but this event may not survive a restart", e);
   };
-  timeline_store = std::make_unique<StoreTimeline>(*store, on_error);
-  outbox = std::make_unique<StoreOutbox>(*store, on_error);
   const std::string identity = this->identity();
   const std::string stored = store->identity();
+  // A stale plan (DESIGN section 9): a window that has ended is refused, unless this state is
+  // of that night (a restart after the window's end goes on watching) or it is a rehearsal.
+  if (!reload && !options.start_now && clock.now() >= plan.window.end.at && stored != identity) {
+    return Error{"this plan's window ended at " +
+                 format_rfc3339(plan.window.end.at, plan.window.offset()) +
+                 "; use --start-now to rehearse it, or write the next night's window"};
+  }
+  timeline_store = std::make_unique<StoreTimeline>(*store, on_error);
+  outbox = std::make_unique<StoreOutbox>(*store, on_error);
   if (!stored.empty() && stored != identity) {
     std::string suffix = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
