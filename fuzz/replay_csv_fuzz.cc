@@ -1,6 +1,6 @@
 // libFuzzer target for the `simulate` CSV reader (issue 14, item 9): any text parses into rows
 // (sorted by time) and errors ("FILE:LINE: error: ..."), without a crash, a sanitizer report or
-// an exception.
+// an exception; every act row's text parses into an act or an error that quotes it.
 //   ./build-fuzz/fuzz/replay_csv_fuzz -max_total_time=60 fuzz/corpus/replay_csv
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "app/simulate/replay_act.h"
 #include "app/simulate/replay_csv.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -18,6 +19,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (p.rows[i].sample.at < p.rows[i - 1].sample.at) {
       std::fprintf(stderr, "rows out of time order\n");
       std::abort();
+    }
+  }
+  for (const auto& row : p.rows) {
+    if (row.act) {
+      auto a = backout::agent::parse_replay_act(*row.act, start);
+      if (!a.ok() && a.error().rfind("act '", 0) != 0) {
+        std::fprintf(stderr, "an act error that does not quote the act: %s\n", a.error().c_str());
+        std::abort();
+      }
     }
   }
   for (const auto& e : p.errors) {

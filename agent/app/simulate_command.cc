@@ -8,6 +8,7 @@
 
 #include "app/commands.h"
 #include "app/kinds/kinds.h"
+#include "app/simulate/replay_act.h"
 #include "app/simulate/replay_csv.h"
 #include "app/simulate/timeline_json.h"
 #include "backout/core/text.h"
@@ -54,7 +55,18 @@ int simulate_command(const Args& args, std::ostream& out, std::ostream& err) {
     ids.push_back(s.id);
   }
   std::set<std::string> reported;
+  std::map<int, ReplayAct> acts;  // by line
   for (const ReplayRow& row : replay.rows) {
+    if (row.act) {
+      auto a = parse_replay_act(*row.act, plan.window.start.at);
+      if (a.ok()) {
+        acts.emplace(row.line, a.value());
+      } else {
+        replay.errors.push_back(replay_path + ":" + std::to_string(row.line) + ": error: " +
+                                a.error());
+      }
+      continue;
+    }
     if (plan.source(row.sample.source) == nullptr && reported.insert(row.sample.source).second) {
       std::string msg = replay_path + ":" + std::to_string(row.line) + ": error: unknown source '" +
                         row.sample.source + "'";
@@ -91,10 +103,23 @@ int simulate_command(const Args& args, std::ostream& out, std::ostream& err) {
   for (; now <= last; now += tick) {
     // Rows of one source at one time are one scrape (a batch).
     while (next < replay.rows.size() && replay.rows[next].sample.at <= now) {
-      const Sample& s = replay.rows[next].sample;
+      const ReplayRow& row = replay.rows[next];
+      if (row.act) {
+        // A person's act, at its time, as the API would take it; a refusal is a script error.
+        auto e = apply_replay_act(acts.at(row.line), watch, row.sample.at);
+        if (!e.ok()) {
+          err << replay_path << ":" << row.line << ": error: the agent refuses '" << *row.act
+              << "': " << e.error() << "\n";
+          return kExitBadInput;
+        }
+        out << record::encode(e.value(), record::Encoding::kSimulate) << "\n";
+        ++next;
+        continue;
+      }
+      const Sample& s = row.sample;
       rules::SourceRouter* router = watch.router(s.source);
       router->record(s.metric, s.labels, s.value);
-      bool batch_end = next + 1 >= replay.rows.size() ||
+      bool batch_end = next + 1 >= replay.rows.size() || replay.rows[next + 1].act ||
                        replay.rows[next + 1].sample.at != s.at ||
                        replay.rows[next + 1].sample.source != s.source;
       if (batch_end) {

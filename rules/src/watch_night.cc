@@ -150,50 +150,68 @@ std::optional<TimePoint> Watch::blind_since(std::size_t i) const {
 }
 
 std::vector<Page> Watch::blind_pages(TimePoint now, const DecisionOutput& decision) {
-  std::vector<Page> out;
   const NightPhase phase = lifecycle_.phase();
   const bool watching = phase == NightPhase::kDeploying || phase == NightPhase::kInWindow;
+  // The triggers that turned blind this tick, grouped by the role told (one page each), and
+  // those that see again (one post).
+  std::vector<Page> blind;
+  Page seeing;
   for (std::size_t i = 0; i < plan_->triggers.size(); ++i) {
     const Trigger& t = plan_->triggers[i];
     BlindSpell& b = blind_[i];
-    const std::optional<TimePoint> since = blind_since(i);
-    Page p;
-    p.at = now;
-    p.triggers = {t.id};
-    p.recommendation = decision.recommendation;
-    p.reason = decision.reason;
-    p.phase = decision.phase;
-    p.window_end = decision.window_end;
-    if (!since) {
+    if (!blind_since(i)) {
       if (b.told) {
         b.told = false;
-        p.kind = PageKind::kBlindResolved;
-        p.key = "blind_resolved:" + t.id + "#" + std::to_string(b.spells);
-        out.push_back(std::move(p));
+        seeing.triggers.push_back(t.id);
+        seeing.key += (seeing.key.empty() ? "" : ",") + t.id + "#" + std::to_string(b.spells);
       }
       continue;
     }
     // A trigger the phase expects to breach may also be expected not to be judged (the
     // deployment stops its source).
     if (b.told || !watching || lifecycle_.expects_outage(t.id) ||
-        now - *since < plan_->notify.blind_after) {
+        now - *blind_since(i) < plan_->notify.blind_after) {
       continue;
     }
     b.told = true;
     ++b.spells;
-    // The decider of the trigger's most severe level.
+    // The decider of the trigger's most severe level (nobody for a minor trigger).
     Severity worst = t.levels.front().severity;
     for (const Level& l : t.levels) {
       worst = std::max(worst, l.severity);
     }
-    p.kind = PageKind::kBlind;
-    p.severity = worst;
-    if (const Authority* a = plan_->authority_for(worst); a != nullptr && worst != Severity::kMinor) {
-      p.decides = a->decides;
-      mention(p, *plan_, {a->decides});
+    const Authority* a = worst == Severity::kMinor ? nullptr : plan_->authority_for(worst);
+    const std::string role = a != nullptr ? a->decides : std::string();
+    auto it = std::find_if(blind.begin(), blind.end(),
+                           [&](const Page& p) { return p.decides == role; });
+    if (it == blind.end()) {
+      Page p;
+      p.kind = PageKind::kBlind;
+      p.decides = role;
+      mention(p, *plan_, {role});
+      blind.push_back(std::move(p));
+      it = blind.end() - 1;
     }
-    p.key = "blind:" + t.id + "#" + std::to_string(b.spells);
+    it->triggers.push_back(t.id);
+    it->severity = std::max(it->severity.value_or(worst), worst);
+    it->key += (it->key.empty() ? "" : ",") + t.id + "#" + std::to_string(b.spells);
+  }
+  std::vector<Page> out;
+  auto finish = [&](Page& p, PageKind kind, const std::string& prefix) {
+    p.kind = kind;
+    p.at = now;
+    p.recommendation = decision.recommendation;
+    p.reason = decision.reason;
+    p.phase = decision.phase;
+    p.window_end = decision.window_end;
+    p.key = prefix + p.key;
     out.push_back(std::move(p));
+  };
+  for (Page& p : blind) {
+    finish(p, PageKind::kBlind, "blind:");
+  }
+  if (!seeing.triggers.empty()) {
+    finish(seeing, PageKind::kBlindResolved, "blind_resolved:");
   }
   return out;
 }

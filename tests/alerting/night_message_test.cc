@@ -141,7 +141,8 @@ TEST(NightMessage, ABlindTriggerSaysForHowLongAndWhy) {
   }
   const std::string t = compose_message(ctx).plain_text();
   EXPECT_THAT(t, HasSubstr("Cannot be judged: Login failure rate"));
-  EXPECT_THAT(t, HasSubstr("Login failure rate cannot be judged for 2m: source portal down."));
+  EXPECT_THAT(t, HasSubstr("Login failure rate cannot be judged for 2m: source portal down.\n"
+                           "A breach of it would not be seen"));
 }
 
 }  // namespace

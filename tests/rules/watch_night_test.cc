@@ -286,5 +286,31 @@ TEST_F(WatchNightTest, ABlindTriggerIsToldOncePerSpellAndWhenItSeesAgain) {
   EXPECT_THAT(page_keys(PageKind::kBlind), ElementsAre("blind:login#1", "blind:login#2"));
 }
 
+// Triggers that turn blind together are one page per role told, not one page each.
+TEST(WatchBlindTest, TriggersBlindTogetherAreOnePagePerDecider) {
+  Plan p = backout::testing::base_plan();
+  for (const char* id : {"a", "b"}) {
+    p.triggers.push_back(backout::testing::trigger(id, "ratio(portal.f_total, portal.a_total)",
+                                                   "> 5%", Severity::kMajor, 5min, Duration{0},
+                                                   50));
+  }
+  p.triggers.push_back(backout::testing::trigger("c", "rate(portal.x_total)", "> 5",
+                                                 Severity::kCritical, 5min));
+  Watch watch(p);
+  std::vector<Page> pages;
+  for (int s = 0; s <= 180; s += 5) {
+    for (Page& x : watch.tick(minute(0) + std::chrono::seconds{s}).pages) {
+      pages.push_back(std::move(x));
+    }
+  }
+  std::vector<std::string> keys;
+  for (const Page& x : pages) {
+    if (x.kind == PageKind::kBlind) {
+      keys.push_back(x.key + " to " + x.decides);
+    }
+  }
+  EXPECT_THAT(keys, ElementsAre("blind:a#1,b#1 to project_manager", "blind:c#1 to deployment_lead"));
+}
+
 }  // namespace
 }  // namespace backout::rules

@@ -217,7 +217,14 @@ ReplayParse parse_replay_csv(std::string_view text, const std::string& path,
         continue;
       }
       std::string why;
-      if (!parse_series_name(trim(fields[1]), row.sample, &why)) {
+      if (trim(fields[1]) == "act") {
+        if (trim(fields[2]).empty()) {
+          error(line_no, "an act row needs what was done, e.g. \"decide backout by @jane.doe\"");
+        } else {
+          row.act = trim(fields[2]);
+          out.rows.push_back(std::move(row));
+        }
+      } else if (!parse_series_name(trim(fields[1]), row.sample, &why)) {
         error(line_no, why);
       } else if (double v = 0; !parse_number(trim(fields[2]), v)) {
         error(line_no, "value '" + trim(fields[2]) + "' is not a number");

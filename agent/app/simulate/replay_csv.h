@@ -2,9 +2,11 @@
 //   time    seconds from the window start (negative before it, fractions allowed) or RFC 3339
 //   series  source.metric{label="v",...}, CSV-quoted where it holds a comma or a quote
 //   value   a number (NaN, +Inf, -Inf accepted); counters are cumulative scraped values
+// or an act row (DESIGN section 9): series `act`, value what a person did (replay_act.h).
 // Blank lines and lines starting with '#' are skipped. Pure; thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +18,8 @@ namespace backout::agent {
 
 struct ReplayRow {
   int line = 0;  // 1-based line in the file
-  Sample sample;
+  Sample sample;  // an act row: only sample.at
+  std::optional<std::string> act;  // an act row: what the person did, as written
 };
 
 struct ReplayParse {

@@ -79,7 +79,11 @@ class NightComposer {
   }
 
   std::string trigger_title() const {
-    return page_.triggers.empty() ? std::string() : trigger_name(plan_, page_.triggers.front());
+    std::vector<std::string> names;
+    for (const std::string& id : page_.triggers) {
+      names.push_back(trigger_name(plan_, id));
+    }
+    return join(names, ", ");
   }
 
   std::string headline() const {
@@ -291,30 +295,37 @@ class NightComposer {
   }
 
   // "Login failure rate cannot be judged for 2m: source portal down: connection refused."
+  // One line per trigger of the page.
   void blind_body() {
-    if (page_.triggers.empty()) {
-      return;
-    }
-    const TriggerView v = trigger_view(ctx_, page_.triggers.front());
-    Line l;
-    if (page_.kind == PageKind::kBlindResolved) {
-      l.em(v.name).text(" can be judged again");
-      if (!v.evidence.empty()) {
-        l.text(": " + v.evidence);
+    for (const std::string& id : page_.triggers) {
+      const TriggerView v = trigger_view(ctx_, id);
+      Line l;
+      if (page_.kind == PageKind::kBlindResolved) {
+        l.em(v.name).text(" can be judged again");
+        if (!v.evidence.empty()) {
+          l.text(": " + v.evidence);
+        }
+        l.text(".");
+        add(l);
+        continue;
+      }
+      l.em(v.name).text(" cannot be judged");
+      if (v.status != nullptr && v.status->since != TimePoint{}) {
+        l.text(" for " + format_span(page_.at - v.status->since));
+      }
+      if (v.status != nullptr && !v.status->reason.empty()) {
+        l.text(": " + v.status->reason);
       }
       l.text(".");
       add(l);
-      return;
     }
-    l.em(v.name).text(" cannot be judged");
-    if (v.status != nullptr && v.status->since != TimePoint{}) {
-      l.text(" for " + format_span(page_.at - v.status->since));
+    if (page_.kind == PageKind::kBlind) {
+      Line l;
+      l.text(page_.triggers.size() == 1 ? "A breach of it would not be seen"
+                                        : "A breach of these would not be seen");
+      l.text("; look at the source, or judge by hand.");
+      add(l);
     }
-    if (v.status != nullptr && !v.status->reason.empty()) {
-      l.text(": " + v.status->reason);
-    }
-    l.text(". A breach of it would not be seen; look at the source, or judge it by hand.");
-    add(l);
   }
 
   void phase_body() {
