@@ -15,6 +15,7 @@
 #include "app/report/review.h"
 #include "app/report/review_markdown.h"
 #include "app/store/state_store.h"
+#include "backout/core/text.h"
 #include "app/kinds/kinds.h"
 #include "plan/plan_loader.h"
 #include "support/paths.h"
@@ -444,6 +445,79 @@ TEST(ReviewTest, AnEventOfKindBackoutCompleteEndsTheBackout) {
   EXPECT_EQ(r.acts[1].what, "Backout complete");
   EXPECT_EQ(r.acts[1].who, "Jane Doe (Deployment Lead, @jane.doe)");
   EXPECT_EQ(r.acts[1].details, "v1.9 verified");
+}
+
+// Issue 11, item 8: the steps of the backout, planned against actual, and the answers to "Did
+// backout execute as planned?" and "What was the actual duration?" from them.
+TEST(ReviewTest, TheBackoutStepsArePlannedAgainstActual) {
+  rules::Plan plan = reference_plan();
+  rules::Backout b;
+  b.steps = {{"announce", "Announce backout to team", "project_manager", std::chrono::minutes{2},
+              "Team notified", std::nullopt},
+             {"restore_db", "Restore database", "dba", std::chrono::minutes{30}, "DB restored",
+              std::nullopt}};
+  plan.backout = b;
+  report::ReviewInput in;
+  in.identity = "Customer Portal Enhancement|2.0|2026-06-07T02:00:00+01:00";
+  in.plan = &plan;
+  auto step = [](const std::string& clock, const std::string& id, const std::string& state) {
+    return "{" + at(clock) + ", \"kind\": \"step\", \"step\": \"" + id +
+           "\", \"state\": \"" + state + "\", \"projected_end\": null}";
+  };
+  const std::vector<std::string> lines = {
+      "{" + at("03:10:00") +
+          ", \"kind\": \"decision\", \"decision\": \"backout\", \"by\": \"@jane.doe\", "
+          "\"note\": \"\"}",
+      "{" + at("03:10:00") + ", \"kind\": \"night\", \"phase\": \"backing_out\"}",
+      step("03:10:00", "announce", "started"),
+      "{" + at("03:12:00") +
+          ", \"kind\": \"done\", \"item\": \"announce\", \"by\": \"@john.smith\", "
+          "\"note\": \"\", \"failed\": false}",
+      step("03:12:00", "restore_db", "started"),
+      step("03:57:00", "restore_db", "overrun"),
+      "{" + at("03:57:00") +
+          ", \"kind\": \"done\", \"item\": \"restore_db\", \"by\": \"@mike.brown\", "
+          "\"note\": \"restored from the 01:00 backup\", \"failed\": false}",
+      "{" + at("03:57:00") + ", \"kind\": \"night\", \"phase\": \"verifying\"}",
+      "{" + at("04:02:00") +
+          ", \"kind\": \"verify\", \"outcome\": \"verified\", \"failing\": []}",
+  };
+  report::decode_timeline(lines, in);
+  ASSERT_EQ(in.unreadable_events, 0u);
+  const report::Review r = report::build_review(in);
+  ASSERT_EQ(r.steps.size(), 2u);
+  std::vector<std::string> rows;
+  for (const report::DurationRow& d : r.durations) {
+    if (d.test.rfind("Step", 0) == 0 || d.test.rfind("Backout procedure", 0) == 0 ||
+        d.test == "Verify reversal") {
+      rows.push_back(d.test + " | " + d.expected + " | " + d.actual + " | " + d.issues);
+    }
+  }
+  EXPECT_EQ(rows,
+            (std::vector<std::string>{
+                "Step 1: Announce backout to team, John Smith (Project Manager, @john.smith) | 2m "
+                "| 2m (03:10:00 to 03:12:00) | ",
+                "Step 2: Restore database, Mike Brown (DBA, @mike.brown) | 30m | 45m (03:12:00 to "
+                "03:57:00) | 15m over; note: restored from the 01:00 backup",
+                "Backout procedure (2 steps) | 32m | 47m | 15m over the planned steps",
+                "Verify reversal | within 30m (held 5m) | verified at 04:02:00, 5m after the last "
+                "step | "}))
+      << "one row per step, the total and the verification";
+  std::string as_planned, actual;
+  for (const report::Answer& a : r.answers) {
+    if (a.question == "Did backout execute as planned?") {
+      as_planned = join(a.facts, " ");
+    }
+    if (a.question == "What was the actual duration?") {
+      actual = join(a.facts, " ");
+    }
+  }
+  EXPECT_THAT(as_planned, HasSubstr("2 of 2 steps were done; over their planned time: "
+                                    "restore_db (45m against 30m)."));
+  EXPECT_THAT(as_planned, HasSubstr("The reversal was verified at 04:02:00."));
+  EXPECT_THAT(actual, HasSubstr("47m (decision 03:10:00 to backout complete 03:57:00)"));
+  EXPECT_THAT(actual, HasSubstr("The steps were planned at 32m."));
+  EXPECT_THAT(actual, HasSubstr("With the verification: 52m (reversal verified at 04:02:00)."));
 }
 
 // Issue 10, item 1: the store's episodes are the paging policy's own record. An

@@ -167,6 +167,19 @@ struct DurationRow {
   std::string issues;
 };
 
+/// One backout step as the record has it (DESIGN section 9): started, done (or failed).
+struct StepRecord {
+  std::string id;
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> done_at;
+  std::string by;
+  std::string note;
+  bool failed = false;
+  bool overran = false;        // its owner was told it ran 50% past its duration
+  bool check_failed = false;   // its check failed after done
+  bool verified = false;       // its check held
+};
+
 /// One of the template's review questions.
 struct Answer {
   std::string question;
@@ -195,6 +208,11 @@ struct Review {
   std::optional<TimePoint> backout_decided_at;
   std::optional<TimePoint> backout_recommended_at;
   std::optional<TimePoint> backout_complete_at;
+  /// The backout procedure as walked (in the order the steps started), and its verification.
+  std::vector<StepRecord> steps;
+  std::optional<TimePoint> reversal_verified_at;
+  std::optional<TimePoint> reversal_incomplete_at;
+  std::vector<std::string> reversal_failing;
 };
 
 /// The text every question the timeline cannot answer carries.

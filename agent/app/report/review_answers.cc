@@ -37,6 +37,7 @@ class Writer {
   void durations() {
     total_backout();
     backout_decision();
+    procedure();
     for (const PageRecord& p : r_.pages) {
       if (!p.decides.empty()) {
         page_delivery(p);
@@ -82,6 +83,31 @@ class Writer {
  private:
   void total_backout();
   void backout_decision();
+  /// The backout's steps, planned against actual, and the procedure's total (DESIGN section 9).
+  void procedure();
+  const rules::BackoutStep* planned_step(const std::string& id) const {
+    const rules::Plan* p = n_.plan();
+    if (p == nullptr || !p->backout) {
+      return nullptr;
+    }
+    for (const rules::BackoutStep& s : p->backout->steps) {
+      if (s.id == id) {
+        return &s;
+      }
+    }
+    return nullptr;
+  }
+  /// Steps done and failed, those that ran over their planned time, and the procedure's span.
+  struct StepSummary {
+    std::size_t done = 0;
+    std::vector<std::string> failed;
+    std::vector<std::string> over;  // "restore_db (45m against 30m)"
+    std::optional<TimePoint> first_start;
+    std::optional<TimePoint> last_done;
+    Duration planned{0};
+    bool planned_known = true;
+  };
+  StepSummary step_summary() const;
   void page_delivery(const PageRecord& p);
   void acknowledgement(const EpisodeRecord& ep);
   void delivery_findings();
@@ -392,6 +418,109 @@ void Writer::was_it_appropriate() {
   r_.answers.push_back(std::move(a));
 }
 
+Writer::StepSummary Writer::step_summary() const {
+  StepSummary out;
+  for (const StepRecord& st : r_.steps) {
+    const rules::BackoutStep* p = planned_step(st.id);
+    if (p != nullptr) {
+      out.planned += p->duration;
+    } else {
+      out.planned_known = false;
+    }
+    if (st.started_at && (!out.first_start || *st.started_at < *out.first_start)) {
+      out.first_start = st.started_at;
+    }
+    if (!st.done_at) {
+      continue;
+    }
+    ++out.done;
+    if (!out.last_done || *st.done_at > *out.last_done) {
+      out.last_done = st.done_at;
+    }
+    if (st.failed || st.check_failed) {
+      out.failed.push_back(st.id);
+    }
+    if (p != nullptr && st.started_at && *st.done_at - *st.started_at > p->duration) {
+      out.over.push_back(st.id + " (" + span(*st.done_at - *st.started_at) + " against " +
+                         format_duration(p->duration) + ")");
+    }
+  }
+  return out;
+}
+
+void Writer::procedure() {
+  for (std::size_t i = 0; i < r_.steps.size(); ++i) {
+    const StepRecord& st = r_.steps[i];
+    const rules::BackoutStep* p = planned_step(st.id);
+    DurationRow row;
+    row.test = "Step " + std::to_string(i + 1) + ": " + (p != nullptr ? p->action : st.id) +
+               (p != nullptr ? ", " + n_.role_who(p->owner) : std::string());
+    row.expected = p != nullptr ? format_duration(p->duration) : "";
+    std::vector<std::string> issues;
+    if (st.started_at && st.done_at) {
+      const Duration took = *st.done_at - *st.started_at;
+      row.actual = span(took) + " (" + t(*st.started_at) + " to " + t(*st.done_at) + ")";
+      if (p != nullptr && took > p->duration) {
+        issues.push_back(span(took - p->duration) + " over");
+      }
+    } else if (st.started_at) {
+      row.actual = "not done; started " + t(*st.started_at);
+      issues.push_back("not done by the end of the record");
+    } else {
+      row.actual = "not started";
+    }
+    if (st.failed) {
+      issues.push_back("reported as not working by " + n_.who(st.by));
+    }
+    if (st.check_failed && !st.failed) {
+      issues.push_back("its check failed");
+    }
+    if (st.verified) {
+      issues.push_back("check verified");
+    }
+    if (!st.note.empty()) {
+      issues.push_back("note: " + st.note);
+    }
+    row.issues = join(issues, "; ");
+    r_.durations.push_back(std::move(row));
+  }
+  if (r_.steps.empty()) {
+    return;
+  }
+  const StepSummary sum = step_summary();
+  DurationRow total;
+  total.test = "Backout procedure (" + std::to_string(r_.steps.size()) + " steps)";
+  total.expected = sum.planned_known ? format_duration(sum.planned) : "";
+  if (sum.first_start && sum.last_done && sum.done == r_.steps.size()) {
+    const Duration took = *sum.last_done - *sum.first_start;
+    total.actual = span(took);
+    if (sum.planned_known && took > sum.planned) {
+      total.issues = span(took - sum.planned) + " over the planned steps";
+    }
+  } else {
+    total.actual = std::to_string(sum.done) + " of " + std::to_string(r_.steps.size()) +
+                   " steps done";
+  }
+  r_.durations.push_back(std::move(total));
+  DurationRow verify;
+  verify.test = "Verify reversal";
+  if (const rules::Plan* p = n_.plan(); p != nullptr && p->backout) {
+    verify.expected = "within " + format_duration(p->backout->timeout) + " (held " +
+                      format_duration(p->backout->hold) + ")";
+  }
+  if (r_.reversal_verified_at && r_.backout_complete_at) {
+    verify.actual = "verified at " + t(*r_.reversal_verified_at) + ", " +
+                    span(*r_.reversal_verified_at - *r_.backout_complete_at) +
+                    " after the last step";
+  } else if (r_.reversal_incomplete_at) {
+    verify.actual = "incomplete at " + t(*r_.reversal_incomplete_at);
+    verify.issues = "failing: " + join(r_.reversal_failing, ", ");
+  } else {
+    verify.actual = "not verified";
+  }
+  r_.durations.push_back(std::move(verify));
+}
+
 // 3. Did backout execute as planned?
 void Writer::as_planned() {
   Answer a{"Did backout execute as planned?", {}, true};
@@ -424,6 +553,24 @@ void Writer::as_planned() {
         "No 'backout complete' was recorded: the steps and their verification are "
         "not in the agent's record.");
   }
+  if (!r_.steps.empty()) {
+    const StepSummary sum = step_summary();
+    std::string s = std::to_string(sum.done) + " of " + std::to_string(r_.steps.size()) +
+                    " steps were done";
+    s += sum.over.empty() ? ", none over its planned time"
+                          : "; over their planned time: " + join(sum.over, ", ");
+    if (!sum.failed.empty()) {
+      s += "; did not work: " + join(sum.failed, ", ");
+    }
+    a.facts.push_back(s + ".");
+    if (r_.reversal_verified_at) {
+      a.facts.push_back("The reversal was verified at " + t(*r_.reversal_verified_at) + ".");
+    } else if (r_.reversal_incomplete_at) {
+      a.facts.push_back("The reversal was not verified: failing at " +
+                        t(*r_.reversal_incomplete_at) + ": " + join(r_.reversal_failing, ", ") +
+                        ".");
+    }
+  }
   r_.answers.push_back(std::move(a));
 }
 
@@ -438,6 +585,16 @@ void Writer::actual_duration() {
     a.facts.push_back(span(*r_.backout_complete_at - d->at) + " (decision " + t(d->at) +
                       " to backout complete " + t(*r_.backout_complete_at) + ")" +
                       rehearsed("; rehearsed ", "") + ".");
+    if (!r_.steps.empty()) {
+      const StepSummary sum = step_summary();
+      if (sum.planned_known) {
+        a.facts.push_back("The steps were planned at " + format_duration(sum.planned) + ".");
+      }
+    }
+    if (r_.reversal_verified_at) {
+      a.facts.push_back("With the verification: " + span(*r_.reversal_verified_at - d->at) +
+                        " (reversal verified at " + t(*r_.reversal_verified_at) + ").");
+    }
     a.needs_team = false;
   } else {
     a.facts.push_back("At least " + span(*r_.last_at - d->at) + ": from the decision at " +

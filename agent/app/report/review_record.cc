@@ -108,12 +108,22 @@ class EventReader {
   // The plan as the agent watched it: read in read_timeline(), no row of its own (the agent's
   // start or restart beside it has one).
   void on(const record::PlanSnapshot&) {}
-  // The night's events: the review reads them in a later increment (issue 11, item 8).
-  void on(const record::GoLiveDeclared&) {}
-  void on(const record::ItemDoneRecorded&) {}
-  void on(const record::NightPhaseChanged&) {}
-  void on(const record::StepChanged&) {}
-  void on(const record::VerifyOutcome&) {}
+  // The night (DESIGN section 9): go-live and each done item are acts; the steps and the
+  // verification make the planned-versus-actual rows.
+  void on(const record::GoLiveDeclared& g);
+  void on(const record::ItemDoneRecorded& d);
+  void on(const record::NightPhaseChanged& n);
+  void on(const record::StepChanged& c);
+  void on(const record::VerifyOutcome& v);
+  StepRecord& step(const std::string& id) {
+    for (StepRecord& s : r_.steps) {
+      if (s.id == id) {
+        return s;
+      }
+    }
+    r_.steps.push_back({id});
+    return r_.steps.back();
+  }
   void on(const record::Unknown& u);
 
   Facts& f_;
@@ -436,6 +446,62 @@ void EventReader::on(const record::ClockStepped& c) {
       add_row("Clock step undone",
               "the wall clock came back; its step " + step + " was never taken");
       return;
+  }
+}
+
+void EventReader::on(const record::GoLiveDeclared& g) {
+  if (g.overrun) {
+    add_row("No go-live declared", "the deployment's planned time passed without one");
+    return;
+  }
+  add_act("Go-live declared", g.by, "");
+}
+
+void EventReader::on(const record::ItemDoneRecorded& d) {
+  StepRecord& s = step(d.item);
+  s.done_at = at_;
+  s.by = d.by;
+  s.note = d.note;
+  s.failed = d.failed;
+  add_act(d.failed ? "Step failed: " + d.item : "Step done: " + d.item, d.by, d.note);
+}
+
+void EventReader::on(const record::NightPhaseChanged& n) {
+  // The last step done is the end of the backout proper; the verification follows.
+  if (n.phase == rules::NightPhase::kVerifying && !r_.backout_complete_at) {
+    r_.backout_complete_at = at_;
+  }
+  add_row("Night: " + std::string(rules::to_string(n.phase)), "");
+}
+
+void EventReader::on(const record::StepChanged& c) {
+  StepRecord& s = step(c.step);
+  switch (c.what) {
+    case record::StepChanged::What::kStarted:
+      s.started_at = at_;
+      break;
+    case record::StepChanged::What::kOverrun:
+      s.overran = true;
+      break;
+    case record::StepChanged::What::kCheckFailed:
+      s.check_failed = true;
+      break;
+    case record::StepChanged::What::kVerified:
+      s.verified = true;
+      break;
+    case record::StepChanged::What::kProjection:
+      break;
+  }
+}
+
+void EventReader::on(const record::VerifyOutcome& v) {
+  if (v.verified) {
+    r_.reversal_verified_at = at_;
+    add_row("Reversal verified", "");
+  } else {
+    r_.reversal_incomplete_at = at_;
+    r_.reversal_failing = v.failing;
+    add_row("Reversal incomplete", "failing: " + join(v.failing, ", "));
   }
 }
 
