@@ -148,5 +148,85 @@ TEST_F(NightTest, ARestartOfTheSameNightAfterItsWindowGoesOnWatching) {
   EXPECT_EQ(again.stop(10s), 0);
 }
 
+// The deployment's planned downtime pages nobody, while a trigger it does not expect still pages:
+// the portal's logins fail while deploying (expected), then the database goes away (not).
+TEST_F(NightTest, PlannedDowntimeWhileDeployingPagesNobodyWhileAnUnexpectedTriggerPages) {
+  TestPlanOptions o;
+  o.night = "deployment:\n  duration: 30m\n  expect_outage: [login_failure_rate]\n";
+  write_plan(o);
+  start_agent();
+  ASSERT_TRUE(eventually([&] { return night_phase() == "deploying"; }, 10s)) << log();
+  PortalConditions c;
+  c.login_failure_rate = 0.5;
+  portal_.set(c);
+  ASSERT_TRUE(eventually([&] { return trigger_state("login_failure_rate") == "breached"; }, 20s))
+      << log();
+  bool expected = false;
+  const json::object st = status();
+  ASSERT_TRUE(st.contains("triggers") && st.at("triggers").is_array());
+  for (const auto& t : st.at("triggers").as_array()) {
+    if (field(t.as_object(), "id") == "login_failure_rate") {
+      expected = t.as_object().at("expected").as_bool();
+    }
+  }
+  EXPECT_TRUE(expected);
+  EXPECT_EQ(recommendation(), "go") << "an expected breach drives no recommendation";
+  pg_->stop();
+  ASSERT_TRUE(wait_decided("breach:db_connectivity#1", 20s)) << log();
+  for (const std::string& k : decided_keys()) {
+    EXPECT_EQ(k.find("login_failure_rate"), std::string::npos) << k << " paged: it was expected";
+  }
+  ASSERT_TRUE(pg_->start().ok());
+}
+
+// Verify Reversal against the real database: the reversal is verified only once the database
+// reads the old version (19, v1.9) again, for verify.hold.
+TEST_F(NightTest, TheReversalIsVerifiedOnceTheDatabaseReadsTheOldVersion) {
+  ASSERT_TRUE(pg_->execute("DROP TABLE IF EXISTS release_version; CREATE TABLE release_version "
+                           "(v integer); INSERT INTO release_version VALUES (20)")
+                  .ok());
+  TestPlanOptions o;
+  o.extra_sources =
+      "  db_version: { kind: postgres, dsn_env: PORTAL_DB_DSN, query: SELECT v FROM "
+      "release_version, every: 250ms, timeout: 1s }\n";
+  o.night = R"(backout:
+  steps:
+    - { id: restore_db, action: Restore database, owner: deployment_lead, duration: 5m }
+  verify:
+    hold: 2s
+    timeout: 30m
+    checks:
+      - { name: Database version is v1.9, measure: value(db_version), when: "<= 19", over: 5s }
+)";
+  write_plan(o);
+  start_agent();
+  ASSERT_EQ(post("/api/v1/decision", {{"decision", "backout"}, {"by", "@jane.doe"}}).status, 200);
+  ASSERT_EQ(post("/api/v1/done", {{"item", "restore_db"}, {"by", "@jane.doe"}}).status, 200);
+  ASSERT_TRUE(eventually([&] { return night_phase() == "verifying"; }, 10s)) << log();
+  auto check = [&]() -> json::object {
+    json::object l = lifecycle();
+    auto v = l.find("verify");
+    if (v == l.end() || !v->value().is_object()) {
+      return {};
+    }
+    const json::array& checks = v->value().as_object().at("checks").as_array();
+    return checks.empty() ? json::object{} : checks[0].as_object();
+  };
+  ASSERT_TRUE(eventually(
+      [&] {
+        json::object c = check();
+        return c.contains("value") && c.at("value").is_number() && c.at("ok").is_bool() &&
+               !c.at("ok").as_bool();
+      },
+      10s))
+      << json::serialize(lifecycle());
+  EXPECT_EQ(night_phase(), "verifying") << "v2.0 is still in the database";
+  ASSERT_TRUE(pg_->execute("UPDATE release_version SET v = 19").ok());
+  ASSERT_TRUE(eventually([&] { return night_phase() == "backed_out"; }, 15s))
+      << json::serialize(lifecycle()) << log();
+  EXPECT_TRUE(wait_decided("reversal_verified", 5s)) << log();
+  EXPECT_EQ(metric("backout_lifecycle_phase", {{"phase", "backed_out"}}), 1.0);
+}
+
 }  // namespace
 }  // namespace backout::testing
