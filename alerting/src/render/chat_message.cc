@@ -722,18 +722,7 @@ ChatMessage Composer::compose() {
   m_.emoji = emoji_of(m_.tone);
   m_.symbol = symbol_of(m_.tone);
   m_.title = title();
-  for (std::size_t i = 0; i < page_.mention.size(); ++i) {
-    Mention person;
-    person.handle = page_.mention[i];
-    if (i < page_.mention_roles.size()) {
-      person.role = page_.mention_roles[i];
-      if (const rules::Contact* c = plan_.contact(person.role)) {
-        person.name = c->name;
-        person.role_title = c->role_title();
-      }
-    }
-    m_.mentions.push_back(std::move(person));
-  }
+  m_.mentions = render::mentions_of(plan_, page_);
   switch (page_.kind) {
     case PageKind::kFinal:
       final_lines();

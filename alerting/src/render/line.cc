@@ -37,4 +37,21 @@ std::string sentence(std::string s) {
   return s;
 }
 
+std::vector<Mention> mentions_of(const rules::Plan& plan, const rules::Page& page) {
+  std::vector<Mention> out;
+  for (std::size_t i = 0; i < page.mention.size(); ++i) {
+    Mention person;
+    person.handle = page.mention[i];
+    if (i < page.mention_roles.size()) {
+      person.role = page.mention_roles[i];
+      if (const rules::Contact* c = plan.contact(person.role)) {
+        person.name = c->name;
+        person.role_title = c->role_title();
+      }
+    }
+    out.push_back(std::move(person));
+  }
+  return out;
+}
+
 }  // namespace backout::alerting::render

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "backout/alerting/chat_message.h"
 #include "backout/rules/plan.h"
@@ -54,6 +55,8 @@ class Line {
 /// The tone's Slack shortcode (":red_circle:") and Unicode symbol.
 std::string emoji_of(Tone t);
 std::string symbol_of(Tone t);
+/// The people `page` mentions, in order: each handle with the name and title of its role.
+std::vector<Mention> mentions_of(const rules::Plan& plan, const rules::Page& page);
 /// `s` ended with a full stop unless it ends with one already (or ! or ?).
 std::string sentence(std::string s);
 

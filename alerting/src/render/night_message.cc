@@ -36,18 +36,7 @@ class NightComposer {
     Line title;
     title.strong(headline()).text(" \xE2\x80\x94 " + release_name(plan_));
     m_.title = title.done();
-    for (std::size_t i = 0; i < page_.mention.size(); ++i) {
-      Mention person;
-      person.handle = page_.mention[i];
-      if (i < page_.mention_roles.size()) {
-        person.role = page_.mention_roles[i];
-        if (const rules::Contact* c = plan_.contact(person.role)) {
-          person.name = c->name;
-          person.role_title = c->role_title();
-        }
-      }
-      m_.mentions.push_back(std::move(person));
-    }
+    m_.mentions = mentions_of(plan_, page_);
     body();
     return std::move(m_);
   }
