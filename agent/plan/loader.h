@@ -80,12 +80,21 @@ class Loader : public YamlCursor {
   std::optional<std::string> trigger_ref(const Entry& e, const std::string& path);
   void load_steps(const Entry& e, rules::Backout& b);
   std::optional<rules::BackoutStep> load_step(const YAML::Node& node, std::size_t index);
-  /// The `id` of an item the `done` act names (a backout step; later preflight items and
-  /// after-backout actions): an identifier, unique across the plan. False if wrong (reported).
+  /// The `id` of an item the `done` act names (a preflight item, a backout step, an
+  /// after-backout action): an identifier, unique across the plan. False if wrong (reported).
   bool load_item_id(const Entries& es, Pos where, const std::string& path, std::string& id);
   std::optional<rules::MeasureCheck> load_step_check(const Entry& e, const std::string& path,
                                                      const std::string& name);
   void load_verify(const Entry& e, rules::Backout& b);
+  void load_data_at_risk(const Entry& e, rules::Backout& b);
+  /// `list.ID` when the item's id can name it (an identifier not taken yet), else `list[N]`:
+  /// every message about the item, also those about its keys, which are checked before its id.
+  std::string item_path(const YAML::Node& node, std::size_t index, const std::string& list) const;
+  // Before and after the night (sections/before_after.cc).
+  void load_preflight_at(const Entry& e);
+  void load_preflight(const Entry& e);
+  void load_preflight_check(const Entry& e, const std::string& path, rules::PreflightItem& item);
+  void load_after_backout(const Entry& e);
   void load_verify_checks(const Entry& e, rules::Backout& b);
   /// `measure`, `when` and `over` of a check, in the trigger language; nullopt if wrong.
   std::optional<rules::MeasureCheck> load_measure_check(const Entries& es, Pos where,
@@ -127,7 +136,7 @@ class Loader : public YamlCursor {
   std::set<Severity> authority_written_;             // severities under `authority`, valid or not
   const KindSpec* current_spec_ = nullptr;           // kind of the source being loaded
   std::map<std::string, Pos> trigger_pos_;
-  std::map<std::string, Pos> item_pos_;  // ids `done` names (backout steps), unique in the plan
+  std::map<std::string, Pos> item_pos_;  // ids `done` names, unique in the plan
   std::vector<std::pair<Severity, Pos>> used_severities_;
   std::map<std::string, Pos> anchors_;
 };

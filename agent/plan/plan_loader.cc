@@ -21,9 +21,10 @@ namespace detail {
 
 // --- top level ------------------------------------------------------------------------------
 
-const KeyList kTopKeys = {"version",   "plan",    "window",   "contacts",
-                          "authority", "sources", "triggers", "deployment",
-                          "backout",   "notify",  "server",   "state_dir"};
+const KeyList kTopKeys = {"version",      "plan",       "window",    "contacts",
+                          "authority",    "sources",    "triggers",  "preflight_at",
+                          "preflight",    "deployment", "backout",   "after_backout",
+                          "notify",       "server",     "state_dir"};
 
 LoadResult Loader::run() {
   LoadResult result;
@@ -94,7 +95,7 @@ LoadResult Loader::run() {
         Entries top = entries(root, {1, 1}, "plan file", kTopKeys, "a map");
         // Order matters: contacts before authority, sources before triggers, window before
         // triggers (their warnings use the point of no return), contacts and triggers before
-        // deployment and backout (owners are roles, expect_outage names triggers).
+        // the night's sections (owners are roles, expect_outage names triggers, checks measure).
         if (const Entry* v = find(top, "version")) {
           if (auto n = integer(*v, "version", 0, INT32_MAX, "a whole number; write version: 1")) {
             if (*n != 1) {
@@ -130,11 +131,20 @@ LoadResult Loader::run() {
         } else {
           error({1, 1}, "missing 'triggers' (what is measured and when it is a breach)");
         }
+        if (const Entry* e = find(top, "preflight_at")) {
+          load_preflight_at(*e);
+        }
+        if (const Entry* e = find(top, "preflight")) {
+          load_preflight(*e);
+        }
         if (const Entry* e = find(top, "deployment")) {
           load_deployment(*e);
         }
         if (const Entry* e = find(top, "backout")) {
           load_backout(*e);
+        }
+        if (const Entry* e = find(top, "after_backout")) {
+          load_after_backout(*e);
         }
         if (const Entry* e = find(top, "authority")) {
           load_authority(*e);

@@ -111,6 +111,10 @@ void summarize_backout(const rules::Plan& plan, std::ostream& out) {
   }
   out << "  " << steps_total(b, plan.window) << "\n";
   out << "  expected outages while the steps run: " << or_none(b.expect_outage) << "\n";
+  if (b.data_at_risk) {
+    out << "  data at risk, told in every BACKOUT page: " << b.data_at_risk->unit << " since go-live, "
+        << b.data_at_risk->measure.text() << "\n";
+  }
   out << "  reversal verified when every check holds and no trigger is breached for "
       << format_duration(b.hold) << "; incomplete if not after " << format_duration(b.timeout)
       << "\n";
@@ -119,7 +123,74 @@ void summarize_backout(const rules::Plan& plan, std::ostream& out) {
   }
 }
 
+void summarize_preflight(const rules::Plan& plan, std::ostream& out) {
+  const rules::Window& w = plan.window;
+  out << "\nPreflight (" << plan.preflight.size()
+      << (plan.preflight.size() == 1 ? " item" : " items") << "): summary at "
+      << format_clock(w.start.at - plan.preflight_at, w.offset()) << " ("
+      << format_duration(plan.preflight_at) << " before the start)\n";
+  std::size_t id_width = 0;
+  for (const rules::PreflightItem& p : plan.preflight) {
+    id_width = std::max(id_width, p.id.size());
+  }
+  const std::string indent(2 + id_width + 2, ' ');
+  for (const rules::PreflightItem& p : plan.preflight) {
+    out << "  " << pad(p.id, id_width + 2) << p.name << "\n";
+    out << indent << "owner: " << person(plan, p.owner) << "; ";
+    if (p.file) {
+      out << describe_file_check(*p.file);
+    } else if (p.measure) {
+      out << "check: " << describe_check(*p.measure);
+    } else {
+      out << "confirmed by its owner (done " << p.id << ")";
+    }
+    out << "\n";
+  }
+}
+
+void summarize_after_backout(const rules::Plan& plan, std::ostream& out) {
+  out << "\nAfter a backout (" << plan.after_backout.size()
+      << (plan.after_backout.size() == 1 ? " action" : " actions")
+      << "), due from the reversal verified\n";
+  std::size_t id_width = 0;
+  for (const rules::AfterBackoutItem& a : plan.after_backout) {
+    id_width = std::max(id_width, a.id.size());
+  }
+  for (const rules::AfterBackoutItem& a : plan.after_backout) {
+    const std::string due =
+        a.within == Duration{0} ? std::string("at once") : "within " + format_duration(a.within);
+    out << "  " << pad(a.id, id_width + 2) << pad(due, 12) << a.action << "; owner: "
+        << person(plan, a.owner) << "\n";
+  }
+}
+
 }  // namespace
+
+std::string format_bytes(std::uint64_t bytes) {
+  static const char* kUnits[] = {"KB", "MB", "GB", "TB", "PB"};
+  if (bytes < 1000) {
+    return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+  }
+  double v = static_cast<double>(bytes);
+  std::size_t u = 0;
+  v /= 1000;
+  while (v >= 1000 && u + 1 < std::size(kUnits)) {
+    v /= 1000;
+    ++u;
+  }
+  return format_number(v, 3) + " " + kUnits[u];
+}
+
+std::string describe_file_check(const rules::FileCheck& f) {
+  std::string out = "file " + f.path;
+  if (f.max_age) {
+    out += ", at most " + format_duration(*f.max_age) + " old";
+  }
+  if (f.min_bytes) {
+    out += ", at least " + format_bytes(*f.min_bytes);
+  }
+  return out;
+}
 
 std::string describe_check(const rules::MeasureCheck& c) {
   std::string out = c.measure.text() + " " + c.when.text;
@@ -226,11 +297,17 @@ std::string summarize(const rules::Plan& plan) {
   }
   out << "  " << pad("minor", 15) << "logged and posted to chat; nobody is paged\n";
 
+  if (!plan.preflight.empty()) {
+    summarize_preflight(plan, out);
+  }
   if (plan.deployment) {
     summarize_deployment(plan, out);
   }
   if (plan.backout) {
     summarize_backout(plan, out);
+  }
+  if (!plan.after_backout.empty()) {
+    summarize_after_backout(plan, out);
   }
 
   out << "\nSources (" << plan.sources.size() << ")\n";

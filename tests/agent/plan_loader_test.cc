@@ -121,13 +121,13 @@ const std::vector<PlanCase>& broken_plans() {
       {"RootIsAList",
        {Whole("- version: 1\n- plan: {}\n")},
        {"plan.yaml:1:1: error: the plan must be a YAML map with the keys version, plan, window, "
-        "contacts, authority, sources, triggers, deployment, backout, notify, server, "
-        "state_dir"}},
+        "contacts, authority, sources, triggers, preflight_at, preflight, deployment, backout, "
+        "after_backout, notify, server, state_dir"}},
       {"RootIsAScalar",
        {Whole("customer portal\n")},
        {"plan.yaml:1:1: error: the plan must be a YAML map with the keys version, plan, window, "
-        "contacts, authority, sources, triggers, deployment, backout, notify, server, "
-        "state_dir"}},
+        "contacts, authority, sources, triggers, preflight_at, preflight, deployment, backout, "
+        "after_backout, notify, server, state_dir"}},
       {"VersionTwo",
        {Replace("version: 1", "version: 2")},
        {"plan.yaml:{L}:10: error: version: this agent reads plan version 1, not 2"}},
@@ -143,8 +143,8 @@ const std::vector<PlanCase>& broken_plans() {
       {"TopUnknownKeyNoSuggestion",
        {After("state_dir:", "rollback: yes")},
        {"plan.yaml:{L}:1: error: plan file: unknown key 'rollback'; expected one of version, plan, "
-        "window, contacts, authority, sources, triggers, deployment, backout, notify, server, "
-        "state_dir"}},
+        "window, contacts, authority, sources, triggers, preflight_at, preflight, deployment, "
+        "backout, after_backout, notify, server, state_dir"}},
       {"TopDuplicateKey",
        {After("state_dir:", "state_dir: /tmp/backout")},
        {"plan.yaml:{L}:1: error: plan file: duplicate key 'state_dir' (first at line 149); remove "
@@ -387,8 +387,8 @@ const std::vector<PlanCase>& broken_plans() {
        {Replace("triggers:", "triggers: login_failure_rate\nold_triggers:")},
        {"plan.yaml:{L}:11: error: triggers must be a list, each item starting with '- id: ...'",
         "plan.yaml:{L+1}:1: error: plan file: unknown key 'old_triggers'; expected one of version, "
-        "plan, window, contacts, authority, sources, triggers, deployment, backout, notify, "
-        "server, state_dir"}},
+        "plan, window, contacts, authority, sources, triggers, preflight_at, preflight, "
+        "deployment, backout, after_backout, notify, server, state_dir"}},
       {"TriggerNotAMap",
        {Before("  - id: data_integrity", "  - data_integrity")},
        {"plan.yaml:{L}:5: error: triggers[8] must be a map with id, name, measure, over, when, "

@@ -17,28 +17,13 @@
 namespace backout::plan::detail {
 
 const KeyList kDeploymentKeys = {"duration", "expect_outage"};
-const KeyList kBackoutKeys = {"expect_outage", "steps", "verify"};
+const KeyList kBackoutKeys = {"expect_outage", "steps", "verify", "data_at_risk"};
 const KeyList kStepKeys = {"id", "action", "owner", "duration", "verify", "check"};
 const KeyList kStepCheckKeys = {"measure", "when", "over"};
 const KeyList kVerifyKeys = {"hold", "timeout", "checks"};
 const KeyList kVerifyCheckKeys = {"name", "measure", "when", "over"};
 
 namespace {
-
-// `list.ID` when the item's id can name it (an identifier not taken yet), else `list[N]`: every
-// message about the item, also those about its keys, which are checked before its id.
-std::string item_path(const YAML::Node& node, std::size_t index, const std::string& list,
-                      const std::map<std::string, Pos>& taken) {
-  for (const auto& kv : node) {
-    const YAML::Node key = kv.first;
-    const YAML::Node value = kv.second;
-    if (key.IsScalar() && key.Scalar() == "id" && !is_null(value) && value.IsScalar() &&
-        is_identifier(value.Scalar()) && taken.count(value.Scalar()) == 0) {
-      return list + "." + value.Scalar();
-    }
-  }
-  return list + "[" + std::to_string(index + 1) + "]";
-}
 
 // Where key `key` of a map is written, if it is.
 std::optional<Pos> key_in(const YAML::Node& map, std::string_view key) {
@@ -55,6 +40,19 @@ std::optional<Pos> key_in(const YAML::Node& map, std::string_view key) {
 }
 
 }  // namespace
+
+std::string Loader::item_path(const YAML::Node& node, std::size_t index,
+                              const std::string& list) const {
+  for (const auto& kv : node) {
+    const YAML::Node key = kv.first;
+    const YAML::Node value = kv.second;
+    if (key.IsScalar() && key.Scalar() == "id" && !is_null(value) && value.IsScalar() &&
+        is_identifier(value.Scalar()) && item_pos_.count(value.Scalar()) == 0) {
+      return list + "." + value.Scalar();
+    }
+  }
+  return list + "[" + std::to_string(index + 1) + "]";
+}
 
 // --- deployment -------------------------------------------------------------------------------
 
@@ -154,7 +152,7 @@ std::optional<std::string> Loader::trigger_ref(const Entry& e, const std::string
 void Loader::load_backout(const Entry& e) {
   const std::size_t errors_before = diag_.error_count();
   Entries es = entries(e.value, e.key_pos, "backout", kBackoutKeys,
-                       "a map { expect_outage, steps, verify }");
+                       "a map { expect_outage, steps, verify, data_at_risk }");
   if (!is_null(e.value) && !e.value.IsMap()) {
     return;  // entries() said what it must be
   }
@@ -170,6 +168,9 @@ void Loader::load_backout(const Entry& e) {
   }
   if (const Entry* x = find(es, "verify")) {
     load_verify(*x, b);
+  }
+  if (const Entry* x = find(es, "data_at_risk")) {
+    load_data_at_risk(*x, b);
   }
   if (diag_.error_count() == errors_before) {
     plan_.backout = std::move(b);
@@ -227,7 +228,7 @@ std::optional<rules::BackoutStep> Loader::load_step(const YAML::Node& node, std:
                      "and check");
     return std::nullopt;
   }
-  const std::string path = item_path(node, index, "backout.steps", item_pos_);
+  const std::string path = item_path(node, index, "backout.steps");
   const std::size_t errors_before = diag_.error_count();
   Entries es = entries(node, where, path, kStepKeys, "a map");
   rules::BackoutStep s;

@@ -145,16 +145,52 @@ struct Deployment {
   std::vector<std::string> expect_outage;  // trigger ids
 };
 
+/// What a restore to the pre-deployment backup discards: a counter's increase since go-live
+/// ("~1,240 transactions made since go-live at 02:41"), told in every BACKOUT page.
+struct DataAtRisk {
+  Measure measure;   // increase(A)
+  std::string unit;  // plural noun: "transactions"
+};
+
 /// The backout procedure and how its reversal is verified (the template's Verify Reversal).
 struct Backout {
   std::vector<std::string> expect_outage;  // trigger ids, while the steps run
   std::vector<BackoutStep> steps;          // in order
+  std::optional<DataAtRisk> data_at_risk;
   Duration hold{std::chrono::minutes{5}};      // checks and triggers fine this long: verified
   Duration timeout{std::chrono::minutes{30}};  // not verified by then: reversal incomplete
   std::vector<MeasureCheck> checks;
 
   /// The steps' planned durations added up.
   Duration planned() const;
+};
+
+/// A preflight file check: the backup is there (a file, or a directory that is not empty),
+/// recent enough and big enough.
+struct FileCheck {
+  std::string path;
+  std::optional<Duration> max_age;        // against its (or its newest file's) mtime
+  std::optional<std::uint64_t> min_bytes; // a file's size, or a directory's files added up
+};
+
+/// One of the template's Pre-Backout Requirements / Backup Details. Without a check its owner
+/// confirms it (`done ID`).
+struct PreflightItem {
+  std::string id;
+  std::string name;
+  std::string owner;  // a contact role
+  std::optional<FileCheck> file;
+  std::optional<MeasureCheck> measure;
+
+  bool manual() const { return !file && !measure; }
+};
+
+/// One of the template's Post-Backout Actions: due `within` its time of the reversal verified.
+struct AfterBackoutItem {
+  std::string id;
+  std::string action;
+  std::string owner;  // a contact role
+  Duration within{0};
 };
 
 struct Server {
@@ -177,6 +213,10 @@ struct Plan {
   std::string state_dir;
   std::optional<Deployment> deployment;
   std::optional<Backout> backout;
+  std::vector<PreflightItem> preflight;  // in file order
+  /// How long before window.start the preflight summary is posted.
+  Duration preflight_at{std::chrono::minutes{30}};
+  std::vector<AfterBackoutItem> after_backout;  // in file order
 
   const Contact* contact(const std::string& role) const;
   const Source* source(const std::string& id) const;
